@@ -1,0 +1,1 @@
+"""workbench layer (see docs/ARCHITECTURE.md)."""
