@@ -20,7 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mana_desktop.gui.cli",  # app
     "mana_desktop.demo.cli",  # demo
     "mana_desktop.server.cli",  # serve
-    "mana_desktop.sync.cli",  # login, logout, sync, status, export, import
+    "mana_desktop.sync.cli",  # login, logout, sync, status
+    "mana_desktop.store.cli",  # export, import
     "mana_desktop.workbench.cli",  # inbox, missions, policy
     "mana_desktop.selftest",  # --self-test support
 )
