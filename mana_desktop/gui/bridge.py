@@ -1,0 +1,105 @@
+"""The one door between the GUI thread and everything that blocks.
+
+ARCHITECTURE decision 8: the GUI thread runs Qt only. Workbench calls (SQL writes, reads of
+thousands of proposals) run in order on one worker thread; their results come back as queued
+signals to this object, which lives in the GUI thread. Replica change sets and engine status
+arrive from other threads through `notify_*` methods that only emit signals, so the slots run in
+the GUI thread (a lambda receiver would run in the sender's thread).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Any]
+Done = Callable[[Any], None]
+Failed = Callable[[Exception], None]
+
+
+class Bridge(QObject):
+    """Runs blocking jobs on one worker thread and relays cross-thread events as signals."""
+
+    sig_records_changed = Signal(object)
+    """A ChangeSet committed by the replica (any thread, any process)."""
+    sig_status_changed = Signal(object)
+    """A new SyncStatus from the engine."""
+    sig_job_finished = Signal(int, bool, object)
+    """Internal: job id, ok flag, result or exception; delivered in the GUI thread."""
+    sig_busy_changed = Signal(bool)
+    """True while jobs are queued or running."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ids = itertools.count(1)
+        self._callbacks: dict[int, tuple[Done | None, Failed | None]] = {}
+        self._queue: queue.Queue[tuple[int, Job] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._work, name="mana-gui-worker", daemon=True)
+        self._idle = threading.Event()
+        self._idle.set()
+        self.sig_job_finished.connect(self._on_job_finished)
+        self._thread.start()
+
+    # -- jobs -----------------------------------------------------------------------------
+    def submit(self, job: Job, on_done: Done | None = None, on_error: Failed | None = None) -> int:
+        """Queue `job` for the worker; `on_done(result)` / `on_error(exc)` run in the GUI thread."""
+        job_id = next(self._ids)
+        self._callbacks[job_id] = (on_done, on_error)
+        self._idle.clear()
+        if len(self._callbacks) == 1:
+            self.sig_busy_changed.emit(True)
+        self._queue.put((job_id, job))
+        return job_id
+
+    def pending_jobs(self) -> int:
+        return len(self._callbacks)
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            job_id, job = item
+            try:
+                result = job()
+            except Exception as exc:
+                log.warning("background job failed: %s", exc, exc_info=True)
+                self.sig_job_finished.emit(job_id, False, exc)
+            else:
+                self.sig_job_finished.emit(job_id, True, result)
+
+    @Slot(int, bool, object)
+    def _on_job_finished(self, job_id: int, ok: bool, payload: object) -> None:
+        on_done, on_error = self._callbacks.pop(job_id, (None, None))
+        if not self._callbacks:
+            self._idle.set()
+            self.sig_busy_changed.emit(False)
+        if ok and on_done is not None:
+            on_done(payload)
+        elif not ok and on_error is not None:
+            on_error(payload)  # type: ignore[arg-type]
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """For tests and shutdown: block until the queue drained (results may still be queued)."""
+        return self._idle.wait(timeout)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    # -- events from other threads --------------------------------------------------------
+    def notify_records_changed(self, changed: object) -> None:
+        """Replica subscriber callback (runs on the committing thread)."""
+        self.sig_records_changed.emit(changed)
+
+    def notify_status(self, status: object) -> None:
+        """Engine status callback (runs on the engine thread)."""
+        self.sig_status_changed.emit(status)

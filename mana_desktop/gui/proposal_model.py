@@ -1,0 +1,279 @@
+"""The ghost-card list model: ids in rows, views in a dict, cards grouped by iteration.
+
+Rows are either an iteration header or a card. The model never touches the database: the
+page fetches ProposalView objects on the worker and hands them over (`set_views`,
+`update_views`). Optimistic state (a decision in flight) lives here, keyed by id, so a stale
+refresh cannot undo a click on screen (aesthetics.md §4 item 9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, Protocol
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+
+from mana_desktop.gui.formatting import ActionText, describe_action, describe_note
+
+translate = QCoreApplication.translate
+
+# Proposals in these states have a card; approved and rejected ones leave the inbox.
+VISIBLE_STATUSES = frozenset({"pending", "running", "failed", "superseded", "unsupported", "info"})
+DECIDABLE_STATUSES = frozenset({"pending", "failed", "unsupported"})
+
+
+class ProposalLike(Protocol):
+    """The fields of workbench.ProposalView the GUI reads (CONTRACTS.md)."""
+
+    id: str
+    status: str
+    module: str
+    tool_name: str
+    params: dict[str, Any]
+    rationale: str | None
+    mission_id: str
+    mission_title: str
+    iteration_id: str
+    step_id: str
+    step_summary: str | None
+    agent_name: str | None
+    created_at: str | None
+    planned_at: str | None
+    error: str | None
+    executable: bool
+    decided_elsewhere: str | None
+    kind: str
+
+
+class Role(IntEnum):
+    KIND = Qt.ItemDataRole.UserRole + 1  # "header" | "card"
+    VIEW = Qt.ItemDataRole.UserRole + 2  # the ProposalView (cards)
+    GROUP = Qt.ItemDataRole.UserRole + 3  # the Group (headers and cards)
+    STATE = Qt.ItemDataRole.UserRole + 4  # effective status incl. optimistic overlay
+    ID = Qt.ItemDataRole.UserRole + 5  # proposal id or iteration id
+
+
+@dataclass
+class Group:
+    """One iteration's cards under a header."""
+
+    iteration_id: str
+    mission_id: str
+    mission_title: str
+    planned_at: str | None
+    ids: list[str] = field(default_factory=list)
+
+
+HEADER = "header"
+CARD = "card"
+
+
+def effective_status(view: ProposalLike, overlay: str | None) -> str:
+    if overlay is not None:
+        return overlay
+    if view.decided_elsewhere and view.status in ("pending", "superseded"):
+        return "superseded"
+    if view.status == "pending" and not view.executable:
+        return "unsupported"
+    return view.status
+
+
+class ProposalListModel(QAbstractListModel):
+    """Rows: ("header", iteration_id) and ("card", proposal_id)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[tuple[str, str]] = []
+        self._row_of: dict[tuple[str, str], int] = {}
+        self._views: dict[str, ProposalLike] = {}
+        self._groups: dict[str, Group] = {}
+        self._overlay: dict[str, str] = {}
+        self._texts: dict[str, ActionText] = {}
+
+    # -- Qt API -----------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        kind, key = self._rows[index.row()]
+        if role == Role.KIND:
+            return kind
+        if role == Role.ID:
+            return key
+        if kind == HEADER:
+            return self._header_data(key, role)
+        return self._card_data(key, role)
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if self._rows[index.row()][0] == HEADER:
+            return Qt.ItemFlag.ItemIsEnabled
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def _header_data(self, iteration_id: str, role: int) -> Any:
+        group = self._groups[iteration_id]
+        if role == Role.GROUP:
+            return group
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return translate("Inbox", "{mission}: {n} suggestions").format(
+                mission=group.mission_title, n=len(group.ids)
+            )
+        return None
+
+    def _card_data(self, proposal_id: str, role: int) -> Any:
+        view = self._views[proposal_id]
+        if role == Role.VIEW:
+            return view
+        if role == Role.STATE:
+            return effective_status(view, self._overlay.get(proposal_id))
+        if role == Role.GROUP:
+            return self._groups.get(view.iteration_id)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.text(proposal_id).one_line()
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return accessible_text(view, self.text(proposal_id))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return view.rationale or None
+        return None
+
+    # -- content ----------------------------------------------------------------------------
+    def set_views(
+        self, views: Iterable[ProposalLike], texts: dict[str, ActionText] | None = None
+    ) -> None:
+        """Replace everything (a page load or a coarse refresh).
+
+        `texts` are the action lines, formatted on the worker so 10,000 cards cost the GUI
+        thread nothing; missing ones are formatted on first paint.
+        """
+        self.beginResetModel()
+        self._views = {v.id: v for v in views if v.status in VISIBLE_STATUSES}
+        if texts is not None:
+            self._texts.update(texts)
+        self._texts = {k: t for k, t in self._texts.items() if k in self._views}
+        self._overlay = {k: s for k, s in self._overlay.items() if k in self._views}
+        self._rebuild_rows()
+        self.endResetModel()
+
+    def update_views(self, views: Sequence[ProposalLike], gone: Iterable[str] = ()) -> None:
+        """Apply changed views by id: repaint in place, or regroup when cards come or go."""
+        structural = False
+        for pid in gone:
+            structural |= self._views.pop(pid, None) is not None
+            self._overlay.pop(pid, None)
+        for view in views:
+            self._overlay.pop(view.id, None)
+            old = self._views.get(view.id)
+            self._texts.pop(view.id, None)
+            if view.status not in VISIBLE_STATUSES:
+                structural |= self._views.pop(view.id, None) is not None
+            else:
+                self._views[view.id] = view
+                structural |= old is None or old.iteration_id != view.iteration_id
+        if structural:
+            self.set_views(list(self._views.values()))
+            return
+        for view in views:
+            self._emit_changed(view.id)
+
+    def set_overlay(self, ids: Iterable[str], state: str | None) -> None:
+        """Optimistic state for cards with a decision in flight (None clears it)."""
+        for pid in ids:
+            if state is None:
+                self._overlay.pop(pid, None)
+            else:
+                self._overlay[pid] = state
+            self._emit_changed(pid)
+
+    def _emit_changed(self, proposal_id: str) -> None:
+        row = self._row_of.get((CARD, proposal_id))
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index)
+
+    def _rebuild_rows(self) -> None:
+        groups: dict[str, Group] = {}
+        for view in self._views.values():
+            group = groups.get(view.iteration_id)
+            if group is None:
+                group = Group(view.iteration_id, view.mission_id, view.mission_title, view.planned_at)
+                groups[view.iteration_id] = group
+            group.ids.append(view.id)
+        # Newest plan first; ISO instants of one writer sort as text, missing ones last.
+        ordered = sorted(groups.values(), key=lambda g: g.planned_at or "", reverse=True)
+        rows: list[tuple[str, str]] = []
+        for group in ordered:
+            rows.append((HEADER, group.iteration_id))
+            rows.extend((CARD, pid) for pid in group.ids)
+        self._groups = groups
+        self._rows = rows
+        self._row_of = {row: i for i, row in enumerate(rows)}
+
+    # -- lookups ----------------------------------------------------------------------------
+    def text(self, proposal_id: str) -> ActionText:
+        text = self._texts.get(proposal_id)
+        if text is None:
+            text = action_for(self._views[proposal_id])
+            self._texts[proposal_id] = text
+        return text
+
+    def view(self, proposal_id: str) -> ProposalLike | None:
+        return self._views.get(proposal_id)
+
+    def views(self) -> list[ProposalLike]:
+        return list(self._views.values())
+
+    def row_of_card(self, proposal_id: str) -> int | None:
+        return self._row_of.get((CARD, proposal_id))
+
+    def row_of_header(self, iteration_id: str) -> int | None:
+        return self._row_of.get((HEADER, iteration_id))
+
+    def group(self, iteration_id: str) -> Group | None:
+        return self._groups.get(iteration_id)
+
+    def card_ids(self) -> list[str]:
+        return [key for kind, key in self._rows if kind == CARD]
+
+    def decidable_ids(self, iteration_id: str) -> list[str]:
+        group = self._groups.get(iteration_id)
+        if group is None:
+            return []
+        return [
+            pid
+            for pid in group.ids
+            if effective_status(self._views[pid], self._overlay.get(pid)) in DECIDABLE_STATUSES
+            and self._views[pid].kind != "note"
+        ]
+
+    def pending_count(self) -> int:
+        return sum(1 for v in self._views.values() if v.status == "pending" and v.kind != "note")
+
+
+def action_for(view: ProposalLike) -> ActionText:
+    if view.kind == "note":
+        return describe_note(view.step_summary or str(view.params.get("body", "")))
+    return describe_action(view.tool_name, view.params)
+
+
+def format_texts(views: Iterable[ProposalLike]) -> dict[str, ActionText]:
+    """For the worker thread: the action lines of many views at once."""
+    return {v.id: action_for(v) for v in views if v.status in VISIBLE_STATUSES}
+
+
+def accessible_text(view: ProposalLike, text: ActionText | None = None) -> str:
+    action = (text or action_for(view)).one_line()
+    return translate(
+        "Inbox", "Suggestion from {mission}: {action}. A to approve, R to reject."
+    ).format(mission=view.mission_title, action=action)

@@ -1,0 +1,187 @@
+"""The GUI's handle on one profile: workbench calls on the worker, results as signals.
+
+Pages never call the workbench directly; they ask the session, which runs the call on the
+bridge's worker thread and answers in the GUI thread. Change sets from the replica are
+coalesced (a burst of commits becomes one refresh) before pages hear of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
+
+from mana_desktop.gui.bridge import Bridge
+from mana_desktop.gui.proposal_model import ProposalLike
+
+log = logging.getLogger(__name__)
+translate = QCoreApplication.translate
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    """What a decision did, for the undo bar and the cards."""
+
+    action: str  # approve | reject | retry | undo
+    decision: Any  # workbench Decision (group, proposal_ids, changed, undo_until) or None
+    views: list[ProposalLike]
+    label: str  # what it was about, for "Approved “Buy milk”."
+
+
+class Session(QObject):
+    """One profile's workbench, replica and engine, used without blocking the GUI thread."""
+
+    sig_decided = Signal(object)
+    """A DecisionResult after a decision or an undo finished."""
+    sig_decision_failed = Signal(str, object)
+    """(message for people, the proposal ids it was about)."""
+    sig_counts_changed = Signal(object)
+    """dict[module, pending count] (plus "" for all)."""
+    sig_data_changed = Signal(object)
+    """A coalesced ChangeSet (or None for "reload everything")."""
+    sig_status_changed = Signal(object)
+    """SyncStatus from the engine."""
+    sig_error = Signal(str)
+    """A background failure to show in a banner."""
+
+    def __init__(
+        self,
+        workbench: Any,
+        *,
+        replica: Any = None,
+        engine: Any = None,
+        profile: Any = None,
+        settings: Any = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.workbench = workbench
+        self.replica = replica
+        self.engine = engine
+        self.profile = profile
+        self.settings = settings
+        self.bridge = Bridge(self)
+        self._pending_change: dict[Any, set[str]] | None = {}
+        self._coalesce = QTimer(self, singleShot=True, interval=40)
+        self._coalesce.timeout.connect(self._flush_changes)
+        self.bridge.sig_records_changed.connect(self._on_records_changed)
+        self.bridge.sig_status_changed.connect(self.sig_status_changed)
+        self._unsubscribe: list[Callable[[], None]] = []
+        self.last_status: Any = None
+        self.sig_status_changed.connect(self._remember_status)
+
+    # -- wiring -----------------------------------------------------------------------------
+    def attach(self) -> None:
+        """Subscribe to replica commits and engine status (callbacks run on other threads)."""
+        if self.replica is not None and hasattr(self.replica, "subscribe"):
+            self._unsubscribe.append(self.replica.subscribe(self.bridge.notify_records_changed))
+        if self.engine is not None and hasattr(self.engine, "subscribe_status"):
+            unsub = self.engine.subscribe_status(self.bridge.notify_status)
+            if callable(unsub):
+                self._unsubscribe.append(unsub)
+            self.bridge.notify_status(self.engine.status())
+
+    def close(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            try:
+                unsubscribe()
+            except Exception:  # closing must not fail
+                log.debug("unsubscribe failed", exc_info=True)
+        self._unsubscribe.clear()
+        self.bridge.shutdown()
+
+    @Slot(object)
+    def _remember_status(self, status: object) -> None:
+        self.last_status = status
+
+    @Slot(object)
+    def _on_records_changed(self, changed: object) -> None:
+        if self._pending_change is None or not isinstance(changed, dict):
+            self._pending_change = None
+        else:
+            for key, ids in changed.items():
+                self._pending_change.setdefault(key, set()).update(ids)
+        if not self._coalesce.isActive():
+            self._coalesce.start()
+
+    def _flush_changes(self) -> None:
+        changed, self._pending_change = self._pending_change, {}
+        self.sig_data_changed.emit(changed)
+        self.refresh_counts()
+
+    # -- generic ----------------------------------------------------------------------------
+    def run(
+        self,
+        job: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> int:
+        """Run `job` on the worker; report failures in the banner unless `on_error` is given."""
+        return self.bridge.submit(job, on_done, on_error or self._report_error)
+
+    def _report_error(self, exc: Exception) -> None:
+        self.sig_error.emit(str(exc) or type(exc).__name__)
+
+    def refresh_counts(self) -> None:
+        self.run(self.workbench.pending_counts, self.sig_counts_changed.emit)
+
+    # -- decisions --------------------------------------------------------------------------
+    def decide(self, action: str, ids: Iterable[str], label: str, **options: Any) -> None:
+        """approve | reject | retry over `ids` (one or many), then fetch the updated views."""
+        ids = list(ids)
+        wb = self.workbench
+
+        def job() -> DecisionResult:
+            decision = _call_decision(wb, action, ids, options)
+            touched = list(getattr(decision, "proposal_ids", None) or ids)
+            views = [v for v in (wb.proposal(pid) for pid in touched) if v is not None]
+            return DecisionResult(action, decision, views, label)
+
+        self.run(job, self._decided, lambda exc: self.sig_decision_failed.emit(str(exc), ids))
+
+    def decide_iteration(self, action: str, iteration_id: str, label: str, **options: Any) -> None:
+        wb = self.workbench
+
+        def job() -> DecisionResult:
+            if action == "approve":
+                decision = wb.approve_iteration(iteration_id)
+            else:
+                decision = wb.reject_iteration(iteration_id, **options)
+            ids = list(getattr(decision, "proposal_ids", None) or [])
+            views = [v for v in (wb.proposal(pid) for pid in ids) if v is not None]
+            return DecisionResult(action, decision, views, label)
+
+        self.run(job, self._decided, lambda exc: self.sig_decision_failed.emit(str(exc), []))
+
+    def undo(self, group: str | None = None, label: str = "") -> None:
+        wb = self.workbench
+
+        def job() -> DecisionResult:
+            changed_or_decision = wb.undo(group)
+            ids = list(getattr(changed_or_decision, "proposal_ids", None) or [])
+            views = [v for v in (wb.proposal(pid) for pid in ids) if v is not None]
+            return DecisionResult("undo", changed_or_decision, views, label)
+
+        self.run(job, self._decided, lambda exc: self.sig_decision_failed.emit(str(exc), []))
+
+    def _decided(self, result: DecisionResult) -> None:
+        self.sig_decided.emit(result)
+        self.refresh_counts()
+
+
+def _call_decision(wb: Any, action: str, ids: list[str], options: dict[str, Any]) -> Any:
+    if action == "approve":
+        if len(ids) == 1:
+            return wb.approve(ids[0], params=options.get("params"))
+        return wb.approve_many(ids)
+    if action == "retry":
+        return wb.approve(ids[0], params=options.get("params"))
+    if action == "reject":
+        reason, feedback = options.get("reason"), options.get("feedback")
+        if len(ids) == 1:
+            return wb.reject(ids[0], reason=reason, feedback=feedback)
+        return wb.reject_many(ids, reason, feedback)
+    raise ValueError(f"unknown decision {action!r}")
