@@ -1,0 +1,237 @@
+"""The ASGI application: mana-sync's routes plus the few mana-auth routes a client needs.
+
+Handlers stay thin: they read the request, hand blocking work (JWT checks, SQLite) to a worker
+thread in one hop, and shape the answer the way the Go server does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from mana_desktop.domain.wire import CLIENT_ID_HEADER, MAX_BODY, SYNC_INACTIVE_BODY
+from mana_desktop.server.auth import Unauthorized
+from mana_desktop.server.changes import BadRequest
+from mana_desktop.server.responses import json_bytes, json_response, text_error
+from mana_desktop.server.service import SyncService
+from mana_desktop.server.sse import open_stream
+from mana_desktop.server.ws import serve_socket
+
+TOO_LARGE = "invalid JSON: http: request body too large"
+
+
+async def read_body(request: Request) -> bytes | None:
+    """The body, or None when it is over the 10 MiB limit (the rest is drained, not kept)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size <= MAX_BODY:
+            chunks.append(chunk)
+        elif chunks:
+            chunks = []
+    return None if size > MAX_BODY else b"".join(chunks)
+
+
+def gate(service: SyncService, request: Request) -> str | Response:
+    """The user id, or the 401/402 response (billing is checked first for valid tokens)."""
+    try:
+        user_id = service.auth.user_from_header(request.headers.get("authorization"))
+    except Unauthorized as exc:
+        return text_error(401, str(exc))
+    if not service.auth.sync_active(user_id):
+        return json_response(SYNC_INACTIVE_BODY, 402)
+    return user_id
+
+
+def build_app(service: SyncService) -> Starlette:
+    async def push(request: Request) -> Response:
+        app_id = request.path_params["appId"]
+        body = await read_body(request)
+        header_client = request.headers.get(CLIENT_ID_HEADER, "")
+
+        def work() -> Response:
+            user = gate(service, request)
+            if isinstance(user, Response):
+                return user
+            if body is None:
+                return text_error(400, TOO_LARGE)
+            try:
+                return json_bytes(service.push(user, app_id, header_client, body))
+            except BadRequest as exc:
+                return text_error(400, str(exc))
+
+        return await run_in_threadpool(work)
+
+    async def pull(request: Request) -> Response:
+        app_id = request.path_params["appId"]
+        collection = request.query_params.get("collection", "")
+        since = request.query_params.get("since", "")
+        client_id = request.headers.get(CLIENT_ID_HEADER, "")
+
+        def work() -> Response:
+            user = gate(service, request)
+            if isinstance(user, Response):
+                return user
+            if not collection or not since:
+                return text_error(400, "missing collection or since parameter")
+            return json_bytes(service.pull(user, app_id, collection, since, client_id))
+
+        return await run_in_threadpool(work)
+
+    async def stream(request: Request) -> Response:
+        user = await run_in_threadpool(gate, service, request)
+        if isinstance(user, Response):
+            return user
+        return await open_stream(service, request, user, request.path_params["appId"])
+
+    async def websocket(socket: WebSocket) -> None:
+        await serve_socket(service, socket)
+
+    async def health(request: Request) -> Response:
+        connections, users = service.hub.ws_counts()
+        return json_response(
+            {
+                "status": "ok",
+                "service": "mana-sync",
+                "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "connections": connections,
+                "users": users,
+            }
+        )
+
+    async def metrics(request: Request) -> Response:
+        connections, users = service.hub.ws_counts()
+        text = (
+            "# HELP mana_sync_connections_total Number of active WebSocket connections\n"
+            "# TYPE mana_sync_connections_total gauge\n"
+            f"mana_sync_connections_total {connections}\n"
+            "# HELP mana_sync_users_connected Number of unique users connected\n"
+            "# TYPE mana_sync_users_connected gauge\n"
+            f"mana_sync_users_connected {users}\n"
+        )
+        return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def login(request: Request) -> Response:
+        body = await _json_object(request)
+        if body is None:
+            return _auth_error(400, "VALIDATION", "Expected a JSON object {email, password}")
+        email, password = body.get("email"), body.get("password")
+        if not isinstance(email, str) or not isinstance(password, str):
+            return _auth_error(400, "VALIDATION", "email and password are required")
+
+        def work() -> Response:
+            user = service.auth.login(email, password)
+            if user is None:
+                return _auth_error(401, "INVALID_CREDENTIALS", "Invalid email or password")
+            refresh = service.auth.issue_refresh(user)
+            return json_response(
+                {
+                    "redirect": False,
+                    "token": refresh,
+                    "user": user.public(),
+                    "accessToken": service.auth.issue_access(user),
+                    "refreshToken": refresh,
+                }
+            )
+
+        return await run_in_threadpool(work)
+
+    async def refresh(request: Request) -> Response:
+        body = await _json_object(request)
+        token = body.get("refreshToken") if body else None
+        if not isinstance(token, str) or not token:
+            return _auth_error(401, "TOKEN_EXPIRED", "Session expired")
+
+        def work() -> Response:
+            user = service.auth.redeem_refresh(token)
+            if user is None:
+                return _auth_error(401, "TOKEN_EXPIRED", "Session expired")
+            return json_response(
+                {"accessToken": service.auth.issue_access(user), "refreshToken": token}
+            )
+
+        return await run_in_threadpool(work)
+
+    async def logout(request: Request) -> Response:
+        body = await _json_object(request)
+        token = body.get("refreshToken") if body else None
+        if isinstance(token, str) and token:
+            await run_in_threadpool(service.auth.revoke_refresh, token)
+        return json_response({"success": True})
+
+    async def jwks(request: Request) -> Response:
+        return json_response(service.auth.jwks())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        service.hub.bind(asyncio.get_running_loop())
+        tasks = [asyncio.create_task(task(service)) for task in service.background_tasks]
+        try:
+            yield
+        finally:
+            service.hub.close()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    routes = [
+        Route("/sync/{appId}", push, methods=["POST"]),
+        Route("/sync/{appId}/pull", pull, methods=["GET"]),
+        Route("/sync/{appId}/stream", stream, methods=["GET"]),
+        WebSocketRoute("/ws", websocket),
+        WebSocketRoute("/ws/{appId}", websocket),
+        Route("/health", health, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/api/v1/auth/login", login, methods=["POST"]),
+        Route("/api/v1/auth/refresh", refresh, methods=["POST"]),
+        Route("/api/v1/auth/logout", logout, methods=["POST"]),
+        Route("/api/auth/jwks", jwks, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            HTTPException: _http_exception,
+        },
+    )
+    app.state.service = service
+    return app
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    """Go's mux texts for unknown paths and wrong methods."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 404:
+        return text_error(404, "404 page not found")
+    if status == 405:
+        return text_error(405, "Method Not Allowed")
+    return text_error(status, str(getattr(exc, "detail", "error")))
+
+
+async def _json_object(request: Request) -> dict[str, Any] | None:
+    body = await read_body(request)
+    if not body:
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _auth_error(status: int, code: str, message: str) -> Response:
+    """mana-auth's error shape `{error, message, status}`."""
+    return json_response({"error": code, "message": message, "status": status}, status)

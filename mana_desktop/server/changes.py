@@ -1,0 +1,310 @@
+"""Decoding, validating and encoding changes, as upstream mana-sync does on the wire.
+
+Decoding mimics Go's `encoding/json` into the upstream structs closely enough for clients:
+unknown keys are ignored, `null` leaves a field at its zero value, a value of the wrong type is
+a 400 `invalid JSON: json: cannot unmarshal …`. The whole changeset is validated before any
+row is stored (upstream stores change by change and can leave a partial batch behind).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from mana_desktop.domain.wire import DIALECT_AT, OPS, SCHEMA_VERSION, field_time_key
+from mana_desktop.server.store import PendingRow
+
+_JSON_SEP = (",", ":")
+
+
+class BadRequest(ValueError):
+    """A 400 whose text is the response body (without the trailing newline)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PushRequest:
+    client_id: str
+    since: str
+    schema_version: int
+    rows: list[PendingRow]
+    tables: list[str]  # distinct tables of the batch, in first-seen order
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text with sorted keys (JSONB does not keep key order either)."""
+    return json.dumps(value, separators=_JSON_SEP, sort_keys=True, ensure_ascii=False)
+
+
+# -- decoding the body ------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"invalid character '{name[0]}' looking for beginning of value")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def decode_body(raw: bytes) -> Any:
+    """Decode the first JSON value of a body the way Go's json.Decoder does."""
+    text = raw.decode("utf-8", errors="replace")  # Go replaces invalid UTF-8 silently
+    stripped = text.lstrip(" \t\r\n")
+    if not stripped:
+        raise BadRequest("invalid JSON: EOF")
+    try:
+        value, _end = _DECODER.raw_decode(stripped)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(stripped):
+            raise BadRequest("invalid JSON: unexpected EOF") from None
+        char = stripped[exc.pos]
+        raise BadRequest(f"invalid JSON: invalid character {char!r} ({exc.msg})") from None
+    except ValueError as exc:
+        raise BadRequest(f"invalid JSON: {exc}") from None
+    return value
+
+
+_GO_KIND = {
+    bool: "bool",
+    int: "number",
+    float: "number",
+    str: "string",
+    list: "array",
+    dict: "object",
+}
+
+
+def _type_error(value: Any, where: str, go_type: str) -> BadRequest:
+    kind = _GO_KIND.get(type(value), "value")
+    if kind == "number":
+        kind = f"number {value}"
+    return BadRequest(
+        f"invalid JSON: json: cannot unmarshal {kind} into Go struct field {where} of type {go_type}"
+    )
+
+
+def _string(obj: dict[str, Any], key: str, where: str) -> str:
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _type_error(value, f"{where}.{key}", "string")
+    return value
+
+
+def _int(obj: dict[str, Any], key: str, where: str) -> int:
+    value = obj.get(key)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _type_error(value, f"{where}.{key}", "int")
+    if isinstance(value, float) and not value.is_integer():
+        raise _type_error(value, f"{where}.{key}", "int")
+    return int(value)
+
+
+def _object(obj: dict[str, Any], key: str, where: str, go_type: str) -> dict[str, Any] | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _type_error(value, f"{where}.{key}", go_type)
+    return value
+
+
+def parse_push(raw: bytes, dialect: str) -> PushRequest:
+    """Decode and validate a push body completely; raise BadRequest with upstream's text."""
+    body = decode_body(raw)
+    if not isinstance(body, dict):
+        raise BadRequest(
+            f"invalid JSON: json: cannot unmarshal {_GO_KIND.get(type(body), 'value')}"
+            " into Go value of type sync.Changeset"
+        )
+    client_id = _string(body, "clientId", "Changeset")
+    since = _string(body, "since", "Changeset")
+    _string(body, "appId", "Changeset")  # ignored, but a wrong type still fails to decode
+    schema = _int(body, "schemaVersion", "Changeset")
+    changes = body.get("changes")
+    if changes is not None and not isinstance(changes, list):
+        raise _type_error(changes, "Changeset.changes", "[]sync.Change")
+    if schema <= 0:
+        schema = SCHEMA_VERSION
+    if schema > SCHEMA_VERSION:
+        raise BadRequest(f"unsupported schemaVersion {schema} (max {SCHEMA_VERSION})")
+    rows = prepare_changes(changes or [], dialect, schema)
+    tables = list(dict.fromkeys(row.table for row in rows))
+    return PushRequest(client_id, since, schema, rows, tables)
+
+
+def prepare_changes(
+    changes: list[Any],
+    dialect: str,
+    default_schema: int = SCHEMA_VERSION,
+    *,
+    actor: Any = None,
+    origin: str | None = None,
+) -> list[PendingRow]:
+    """Validate every change, then map each to its stored row (§2.3 table). `actor` and
+    `origin` fill in changes that carry none (for server-side writers)."""
+    time_key = field_time_key(dialect)
+    rows: list[PendingRow] = []
+    for index, change in enumerate(changes):
+        if not isinstance(change, dict):
+            raise _type_error(change, "Changeset.changes", "sync.Change")
+        rows.append(_prepare_one(index, change, dialect, time_key, default_schema, actor, origin))
+    return rows
+
+
+def _prepare_one(
+    index: int,
+    change: dict[str, Any],
+    dialect: str,
+    time_key: str,
+    default_schema: int,
+    default_actor: Any,
+    default_origin: str | None,
+) -> PendingRow:
+    where = "Changeset.changes"
+    table = _string(change, "table", where)
+    record_id = _string(change, "id", where)
+    op = _string(change, "op", where)
+    _string(change, "eventId", where)
+    deleted_at = _string(change, "deletedAt", where)
+    data = _object(change, "data", where, "map[string]interface {}")
+    fields = _object(change, "fields", where, "map[string]*sync.FieldChange")
+    schema = _int(change, "schemaVersion", where)
+    head = dialect == DIALECT_AT
+    top_space = _string(change, "spaceId", where) if head else ""
+    origin = _string(change, "origin", where) if head else ""
+    if op not in OPS:
+        raise BadRequest(f"invalid op {json.dumps(op)} in change {index}")
+    if not table or not record_id:
+        raise BadRequest(f"missing table or id in change {index}")
+    field_values, field_times = _split_fields(index, fields or {}, time_key)
+
+    if op == "insert":
+        stored, meta = data, {}
+    elif op == "update" and field_values:
+        stored, meta = field_values, field_times
+    elif op == "update":
+        stored, meta = data, {}
+    else:  # delete: fields are ignored
+        stored = dict(data or {})
+        if deleted_at:
+            stored["deletedAt"] = deleted_at
+        meta = {}
+
+    if "actor" in change:
+        actor_text: str | None = dumps(change["actor"])
+    elif default_actor is not None:
+        actor_text = dumps(default_actor)
+    else:
+        actor_text = None
+    space = _space_id(top_space, data, fields) if head else ""
+    return PendingRow(
+        table=table,
+        record_id=record_id,
+        op=op,
+        data=None if stored is None else dumps(stored),
+        field_meta=dumps(meta),
+        schema_version=schema if schema > 0 else default_schema,
+        actor=actor_text,
+        origin=(origin or default_origin or None) if head else None,
+        space_id=space or None,
+    )
+
+
+def _split_fields(
+    index: int, fields: dict[str, Any], time_key: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    values: dict[str, Any] = {}
+    times: dict[str, str] = {}
+    for name, entry in fields.items():
+        if entry is None:
+            # Upstream dereferences the nil pointer and drops the connection (F10); we refuse.
+            raise BadRequest(f"invalid field {json.dumps(name)} in change {index}: null")
+        if not isinstance(entry, dict):
+            raise _type_error(entry, "Changeset.changes.fields", "sync.FieldChange")
+        at = entry.get(time_key)
+        if at is not None and not isinstance(at, str):
+            raise _type_error(at, f"Changeset.changes.fields.{time_key}", "string")
+        values[name] = entry.get("value")
+        times[name] = at or ""
+    return values, times
+
+
+def _space_id(top: str, data: dict[str, Any] | None, fields: dict[str, Any] | None) -> str:
+    """First non-empty string of top-level spaceId, data.spaceId, fields.spaceId.value."""
+    if top:
+        return top
+    if data is not None:
+        value = data.get("spaceId")
+        if isinstance(value, str) and value:
+            return value
+    if fields is not None:
+        entry = fields.get("spaceId")
+        if isinstance(entry, dict):
+            value = entry.get("value")
+            if isinstance(value, str) and value:
+                return value
+    return ""
+
+
+# -- encoding rows --------------------------------------------------------------------
+
+
+def row_to_change(row: tuple[Any, ...], dialect: str, *, stream: bool = False) -> dict[str, Any]:
+    """A stored row as a wire change (`changeFromRow`; the SSE converter when `stream`)."""
+    event_id, table, record_id, op, data_text, meta_text, _at, schema, actor, origin, space = row[
+        :11
+    ]
+    change: dict[str, Any] = {}
+    if not stream:
+        change["eventId"] = event_id
+        change["schemaVersion"] = schema if schema and schema > 0 else 1
+    change["table"] = table
+    change["id"] = record_id
+    change["op"] = op
+    data = json.loads(data_text) if data_text else None
+    if op == "update":
+        meta = json.loads(meta_text) if meta_text else {}
+        if isinstance(data, dict) and isinstance(meta, dict) and meta:
+            time_key = field_time_key(dialect)
+            fields = {
+                name: {"value": data[name], time_key: at}
+                for name, at in sorted(meta.items())
+                if name in data
+            }
+            if fields:
+                change["fields"] = fields
+    elif op == "insert":
+        if isinstance(data, dict) and data:
+            change["data"] = data
+    elif isinstance(data, dict):
+        deleted_at = data.get("deletedAt")
+        if isinstance(deleted_at, str) and deleted_at:
+            change["deletedAt"] = deleted_at
+    head = dialect == DIALECT_AT
+    if head and space and not stream:
+        change["spaceId"] = space
+    if actor is not None:
+        change["actor"] = json.loads(actor)
+    if head and origin:
+        change["origin"] = origin
+    return change
+
+
+_GO_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+_NEEDS_ESCAPE = re.compile("[<>&\u2028\u2029]")
+
+
+def encode_json(value: Any) -> bytes:
+    """Go's `json.NewEncoder(w).Encode`: compact, HTML-safe escapes, trailing newline."""
+    text = json.dumps(value, separators=_JSON_SEP, ensure_ascii=False)
+    if _NEEDS_ESCAPE.search(text):
+        # These characters can only occur inside JSON strings, so a plain replace is safe.
+        text = text.translate(_GO_ESCAPES)
+    return (text + "\n").encode("utf-8")

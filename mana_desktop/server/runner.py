@@ -1,0 +1,369 @@
+"""The mission runner: plans due missions and writes iterations back, as mana-ai does.
+
+Each tick, per user (never across users): replay the user's `ai/aiMissions` changes, pick the
+missions that are active, not deleted and due (`nextRunAt` <= now), build the planner prompt,
+ask the planner (an LLM, or the built-in one), parse the answer, and append one `update` of the
+mission exactly as mana-ai's iteration writer does (spec ai-workbench §2.6): the full
+`iterations` array plus `updatedAt`, per-field timestamps, client id `mana-ai-runner`, the
+system actor `system:mission-runner`.
+
+Fixes over upstream (§2.7), all on purpose:
+- `nextRunAt` is advanced by the mission's cadence in the same update (upstream re-plans every
+  tick); manual and cron missions get `nextRunAt: null` after their run.
+- Each plan step keeps the planner's `rationale`.
+- A planner error or an unparsable answer becomes a `failed` iteration with the reason
+  (upstream writes nothing and the user never learns why).
+- The write is stamped after the fields' current stamps, so a client whose clock runs ahead
+  cannot make the new iteration lose under LWW.
+- The write goes through the server's `append_changes`, which wakes live subscribers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any, Protocol
+
+from mana_desktop.domain.cadence import CadenceError, next_run_at
+from mana_desktop.domain.lww import next_local_at, wire_at
+from mana_desktop.domain.planner import (
+    AvailableTool,
+    ParseFailure,
+    PlanOutput,
+    ResolvedInput,
+    build_planner_prompt,
+    parse_planner_response,
+)
+from mana_desktop.domain.timeutil import format_ms, try_parse_instant, utc_now
+from mana_desktop.server.planner_types import Planner, PlannerError, PlanRequest
+from mana_desktop.server.runner_replay import LogRow, ReplayedRecord, replay
+
+log = logging.getLogger("mana_desktop.runner")
+
+MISSIONS_APP = "ai"
+MISSIONS_TABLE = "aiMissions"
+RUNNER_CLIENT_ID = "mana-ai-runner"
+RUNNER_ORIGIN = "system"
+DEFAULT_TICK_S = 60.0
+MAX_INPUTS = 10
+MAX_INPUT_CHARS = 2000
+RAW_KEEP_CHARS = 500
+# Fields of linked records that make sense in a prompt (titles and text, never ids or stamps).
+INPUT_TEXT_FIELDS = ("title", "name", "content", "description", "objective", "notes", "summary")
+
+
+def runner_actor() -> dict[str, Any]:
+    """The system actor of the runner: the new shape plus OLD's `source` for old clients."""
+    return {
+        "kind": "system",
+        "principalId": "system:mission-runner",
+        "displayName": "Mission-Runner",
+        "source": "mission-runner",
+    }
+
+
+class MissionLog(Protocol):
+    """What the runner needs from the server: read one user's rows, append as a writer."""
+
+    def user_ids(self, app: str, table: str) -> list[str]: ...
+
+    def rows(self, user_id: str, app: str, table: str) -> Iterable[LogRow]: ...
+
+    def append(
+        self,
+        user_id: str,
+        app: str,
+        changes: list[dict[str, Any]],
+        *,
+        client_id: str,
+        actor: dict[str, Any],
+        origin: str,
+    ) -> list[str]: ...
+
+
+@dataclass
+class TickStats:
+    """What one tick did (upstream `TickStats`, plus failures written as iterations)."""
+
+    scanned_at: str
+    due_mission_count: int = 0
+    plans_produced: int = 0
+    plans_written_back: int = 0
+    parse_failures: int = 0
+    planner_failures: int = 0
+    errors: list[str] = field(default_factory=list)
+    iterations: list[tuple[str, str, str]] = field(default_factory=list)  # user, mission, it
+
+
+@dataclass(frozen=True)
+class DueMission:
+    user_id: str
+    record: ReplayedRecord
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+
+def is_due(data: Mapping[str, Any], now: datetime) -> bool:
+    if data.get("deletedAt") or data.get("state") != "active":
+        return False
+    when = try_parse_instant(data.get("nextRunAt"))
+    return when is not None and when <= now
+
+
+class MissionRunner:
+    """Plans due missions. `tick()` runs once (tests, "run now"); `start()` runs a thread."""
+
+    def __init__(
+        self,
+        log_: MissionLog,
+        planner: Planner,
+        tools: Sequence[AvailableTool],
+        *,
+        tick_s: float = DEFAULT_TICK_S,
+        tz: tzinfo | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.log = log_
+        self.planner = planner
+        self.tools = tuple(tools)
+        self.tick_s = tick_s
+        self.tz = tz
+        self.clock = clock
+        self._tick_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_stats: TickStats | None = None
+        self.tick_count = 0
+        self._tick_done = threading.Condition()
+
+    # -- scheduling ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="mission-runner", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def wake(self) -> None:
+        """Tick now instead of waiting for the interval (e.g. a mission was just made due)."""
+        self._wake.set()
+
+    def wait_for_ticks(self, count: int, timeout: float) -> bool:
+        """Block until `count` ticks have finished in total (tests and the demo)."""
+        with self._tick_done:
+            return self._tick_done.wait_for(lambda: self.tick_count >= count, timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # a bug in one tick must not end the runner
+                log.exception("mission runner tick failed")
+            self._wake.wait(self.tick_s)
+            self._wake.clear()
+
+    # -- one tick --------------------------------------------------------------------------
+
+    def tick(self, now: datetime | None = None) -> TickStats:
+        """Plan every due mission of every user once; never raises for one mission's error."""
+        now = now or self.clock()
+        stats = TickStats(scanned_at=format_ms(now))
+        if not self._tick_lock.acquire(blocking=False):
+            stats.errors.append("overlap-skipped")
+            return stats
+        try:
+            for user_id in self.log.user_ids(MISSIONS_APP, MISSIONS_TABLE):
+                for mission in self.due_missions(user_id, now):
+                    stats.due_mission_count += 1
+                    self._run_one(mission, now, stats)
+        finally:
+            self._tick_lock.release()
+            self.last_stats = stats
+            with self._tick_done:
+                self.tick_count += 1
+                self._tick_done.notify_all()
+        return stats
+
+    def due_missions(self, user_id: str, now: datetime) -> list[DueMission]:
+        records = replay(self.log.rows(user_id, MISSIONS_APP, MISSIONS_TABLE))
+        due = [r for r in records.values() if not r.deleted and is_due(r.data, now)]
+        due.sort(key=lambda r: (str(r.data.get("nextRunAt")), r.id))
+        return [DueMission(user_id, r) for r in due]
+
+    def _run_one(self, mission: DueMission, now: datetime, stats: TickStats) -> None:
+        try:
+            iteration, outcome = self._plan(mission, now)
+            if outcome == "parse":
+                stats.parse_failures += 1
+            elif outcome == "planner":
+                stats.planner_failures += 1
+            else:
+                stats.plans_produced += 1
+            self._write(mission, iteration, now)
+            stats.plans_written_back += 1
+            stats.iterations.append((mission.user_id, mission.id, iteration["id"]))
+            log.info(
+                "mission=%s user=%s plan=%d step(s) iteration=%s status=%s",
+                mission.id,
+                mission.user_id,
+                len(iteration["plan"]),
+                iteration["id"],
+                iteration["overallStatus"],
+            )
+        except Exception as exc:  # one mission's failure never stops the others
+            log.exception("mission=%s user=%s failed", mission.id, mission.user_id)
+            stats.errors.append(f"mission={mission.id}: {exc}")
+
+    def _plan(self, mission: DueMission, now: datetime) -> tuple[dict[str, Any], str]:
+        data = mission.record.data
+        inputs = self.resolve_inputs(mission.user_id, data)
+        messages = build_planner_prompt(data, inputs, self.tools)
+        request = PlanRequest(data, messages, self.tools, inputs, now, self.tz)
+        iteration_id = str(uuid.uuid4())
+        try:
+            text = self.planner.complete(request)
+        except PlannerError as exc:
+            return failed_iteration(iteration_id, now, str(exc), "calling-llm"), "planner"
+        result = parse_planner_response(text, {t.name for t in self.tools})
+        if isinstance(result, ParseFailure):
+            log.warning(
+                "mission=%s parse failure: %s raw=%r", mission.id, result.reason, text[:200]
+            )
+            reason = result.reason
+            return failed_iteration(iteration_id, now, reason, "parsing-response", text), "parse"
+        return plan_to_iteration(result.value, iteration_id, now), "ok"
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def resolve_inputs(self, user_id: str, mission: Mapping[str, Any]) -> tuple[ResolvedInput, ...]:
+        """Linked records as text (upstream's server had no resolvers; prompts said "none")."""
+        refs = mission.get("inputs")
+        if not isinstance(refs, list):
+            return ()
+        wanted: dict[tuple[str, str], list[str]] = {}
+        for ref in refs[:MAX_INPUTS]:
+            if isinstance(ref, Mapping) and all(
+                isinstance(ref.get(k), str) for k in ("module", "table", "id")
+            ):
+                wanted.setdefault((ref["module"], ref["table"]), []).append(ref["id"])
+        out: list[ResolvedInput] = []
+        for (app, table), ids in wanted.items():
+            records = replay(self.log.rows(user_id, app, table))
+            for record_id in ids:
+                record = records.get(record_id)
+                if record is not None and not record.deleted:
+                    out.append(_as_input(app, table, record))
+        return tuple(out)
+
+    # -- write-back ------------------------------------------------------------------------
+
+    def _write(self, mission: DueMission, iteration: dict[str, Any], now: datetime) -> None:
+        record = mission.record
+        previous = record.data.get("iterations")
+        iterations = [*(previous if isinstance(previous, list) else []), iteration]
+        try:
+            upcoming = next_run_at(_cadence(record.data), now, self.tz)
+        except CadenceError as exc:
+            upcoming = None
+            iteration["summary"] = f"{iteration.get('summary', '')} (cadence: {exc})".strip()
+        values: dict[str, Any] = {
+            "iterations": iterations,
+            "nextRunAt": format_ms(upcoming) if upcoming else None,
+            "updatedAt": None,  # filled with the stamp below
+        }
+        stamp = format_ms(now)
+        fields: dict[str, dict[str, Any]] = {}
+        for name in values:
+            at = wire_at(next_local_at(stamp, record.stamp_of(name)))
+            fields[name] = {"value": values[name], "at": at, "updatedAt": at}
+        fields["updatedAt"]["value"] = fields["iterations"]["at"]
+        change = {"table": MISSIONS_TABLE, "id": record.id, "op": "update", "fields": fields}
+        self.log.append(
+            mission.user_id,
+            MISSIONS_APP,
+            [change],
+            client_id=RUNNER_CLIENT_ID,
+            actor=runner_actor(),
+            origin=RUNNER_ORIGIN,
+        )
+
+
+def _cadence(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    cadence = data.get("cadence")
+    return cadence if isinstance(cadence, Mapping) else {"kind": "manual"}
+
+
+def _as_input(app: str, table: str, record: ReplayedRecord) -> ResolvedInput:
+    parts: list[str] = []
+    title: str | None = None
+    for name in INPUT_TEXT_FIELDS:
+        value = record.data.get(name)
+        if not isinstance(value, str) or not value or value.startswith("enc:"):
+            continue  # encrypted fields stay opaque to the server
+        if name in ("title", "name") and title is None:
+            title = value
+        else:
+            parts.append(value)
+    content = "\n".join(parts)[:MAX_INPUT_CHARS] or "_(kein lesbarer Inhalt)_"
+    return ResolvedInput(id=record.id, module=app, table=table, content=content, title=title)
+
+
+def plan_to_iteration(plan: PlanOutput, iteration_id: str, now: datetime) -> dict[str, Any]:
+    """Upstream's `planToIteration`, keeping each step's rationale."""
+    stamp = format_ms(now)
+    return {
+        "id": iteration_id,
+        "startedAt": stamp,
+        "finishedAt": stamp,
+        "plan": [
+            {
+                "id": f"{iteration_id}-{i}",
+                "summary": step.summary,
+                "intent": {"kind": "toolCall", "toolName": step.tool_name, "params": step.params},
+                "status": "planned",
+                "rationale": step.rationale,
+            }
+            for i, step in enumerate(plan.steps)
+        ],
+        "summary": plan.summary,
+        "overallStatus": "awaiting-review" if plan.steps else "approved",
+        "source": "server",
+    }
+
+
+def failed_iteration(
+    iteration_id: str, now: datetime, reason: str, phase: str, raw: str | None = None
+) -> dict[str, Any]:
+    """A `failed` iteration that tells the user why there is no plan this time."""
+    stamp = format_ms(now)
+    details: dict[str, Any] = {
+        "name": "PlannerError" if phase == "calling-llm" else "ParseError",
+        "message": reason,
+        "phase": phase,
+    }
+    if raw:
+        details["raw"] = raw[:RAW_KEEP_CHARS]
+    return {
+        "id": iteration_id,
+        "startedAt": stamp,
+        "finishedAt": stamp,
+        "plan": [],
+        "summary": f"Planning failed: {reason}",
+        "overallStatus": "failed",
+        "source": "server",
+        "errorDetails": details,
+    }

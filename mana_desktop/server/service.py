@@ -1,0 +1,175 @@
+"""The sync service: push, pull and server-side writes over the store, independent of HTTP.
+
+Everything here is blocking (SQLite); the ASGI layer calls it from a worker thread.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from mana_desktop.domain.timeutil import format_nano
+from mana_desktop.domain.wire import DIALECT_AT, DIALECTS, PAGE_SIZE, PUSH_CAP, SCHEMA_VERSION
+from mana_desktop.server.auth import Auth, SigningKey, key_path_for
+from mana_desktop.server.changes import encode_json, parse_push, prepare_changes, row_to_change
+from mana_desktop.server.hub import Hub
+from mana_desktop.server.store import Page, Scope, Store
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Go's time.RFC3339Nano parser: `T`, optional fraction, `Z` or a `±hh:mm` offset.
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$"
+)
+
+BackgroundTask = Callable[["SyncService"], Awaitable[None]]
+
+
+def parse_since(text: str) -> int:
+    """A cursor as epoch microseconds; anything unparsable is the epoch (upstream's fallback)."""
+    match = _RFC3339.match(text)
+    if match is None:
+        return 0
+    year, month, day, hour, minute, second, frac, zone = match.groups()
+    try:
+        value = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            int((frac or "0")[:6].ljust(6, "0")),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        return 0
+    if zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        value -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    delta = value - EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def format_stamp(micros: int) -> str:
+    """Epoch microseconds as RFC3339Nano (trailing zeros trimmed), like Go's time format."""
+    return format_nano(EPOCH + timedelta(microseconds=micros))
+
+
+@dataclass
+class SyncService:
+    """Store + auth + hub, with the push/pull semantics of upstream mana-sync."""
+
+    store: Store
+    auth: Auth
+    dialect: str = DIALECT_AT
+    hub: Hub = field(default_factory=Hub)
+    background_tasks: list[BackgroundTask] = field(default_factory=list)
+    sse_heartbeat_s: float = 30.0
+    ws_auth_deadline_s: float = 10.0
+
+    @classmethod
+    def open(cls, db_path: Path, *, dialect: str = DIALECT_AT, **options: Any) -> SyncService:
+        if dialect not in DIALECTS:
+            raise ValueError(f"unknown dialect {dialect!r} (expected one of {', '.join(DIALECTS)})")
+        store = Store(db_path)
+        auth = Auth(store, SigningKey(key_path_for(store.path)))
+        return cls(store=store, auth=auth, dialect=dialect, **options)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def add_background_task(self, task: BackgroundTask) -> None:
+        """Run `task(service)` on the server's event loop while it serves (e.g. the mission
+        runner); it is cancelled at shutdown. Add tasks before the server starts."""
+        self.background_tasks.append(task)
+
+    def scope(self, user_id: str) -> Scope:
+        if self.dialect != DIALECT_AT:
+            return Scope(user_id)  # OLD read scope: the user's own rows only
+        return Scope(user_id, self.auth.spaces(user_id))
+
+    # -- push and pull --------------------------------------------------------------------
+
+    def push(self, user_id: str, app_id: str, header_client: str, body: bytes) -> bytes:
+        """`POST /sync/{appId}`: store the batch (one transaction), answer what others wrote.
+
+        Raises changes.BadRequest before anything is stored when any change is invalid.
+        """
+        request = parse_push(body, self.dialect)
+        client_id = header_client or request.client_id
+        self.store.append(user_id, app_id, client_id, request.rows)
+        page = self.store.read(
+            self.scope(user_id),
+            app_id,
+            since=parse_since(request.since),
+            exclude_client=client_id,
+            limit=PUSH_CAP,
+        )
+        if request.rows:
+            self.hub.notify(user_id, app_id, client_id, request.tables)
+        return encode_json(self._response(page))
+
+    def pull(self, user_id: str, app_id: str, collection: str, since: str, client_id: str) -> bytes:
+        """`GET /sync/{appId}/pull`: one page of one collection."""
+        page = self.read_page(user_id, app_id, collection, parse_since(since), client_id)
+        return encode_json(self._response(page))
+
+    def read_page(
+        self, user_id: str, app_id: str, collection: str, since: int, client_id: str
+    ) -> Page:
+        return self.store.read(
+            self.scope(user_id),
+            app_id,
+            table=collection,
+            since=since,
+            exclude_client=client_id,
+            limit=PAGE_SIZE,
+        )
+
+    def _response(self, page: Page) -> dict[str, Any]:
+        response: dict[str, Any] = {
+            "serverChanges": [row_to_change(row, self.dialect) for row in page.rows],
+            "conflicts": [],
+            "syncedUntil": format_stamp(page.until),
+        }
+        if page.has_more:
+            response["hasMore"] = True
+        return response
+
+    def stream_payload(self, page: Page, table: str) -> dict[str, Any]:
+        return {
+            "changes": [row_to_change(row, self.dialect, stream=True) for row in page.rows],
+            "hasMore": page.has_more,
+            "syncedUntil": format_stamp(page.until),
+            "table": table,
+        }
+
+    # -- server-side writers ------------------------------------------------------------
+
+    def append_changes(
+        self,
+        user_id: str,
+        app: str,
+        changes: list[dict[str, Any]],
+        *,
+        client_id: str,
+        actor: Any = None,
+        origin: str | None = None,
+    ) -> list[str]:
+        """Store wire-shaped changes written by the server itself (the mission runner).
+
+        Validated like a push (raises changes.BadRequest), stored in one transaction, and,
+        unlike upstream's direct DB writers, SSE and WebSocket subscribers are woken.
+        `actor`/`origin` fill in changes that carry none. Returns the event ids.
+        """
+        if not user_id or not client_id:
+            raise ValueError("append_changes needs a user id and a client id")
+        rows = prepare_changes(changes, self.dialect, SCHEMA_VERSION, actor=actor, origin=origin)
+        ids, _first = self.store.append(user_id, app, client_id, rows)
+        if rows:
+            self.hub.notify(user_id, app, client_id, dict.fromkeys(r.table for r in rows))
+        return ids

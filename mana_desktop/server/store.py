@@ -1,0 +1,282 @@
+"""The server's SQLite file: the append-only `sync_changes` log plus accounts.
+
+Columns and indexes mirror upstream HEAD's Postgres DDL (sync-protocol.md §5.1). Differences
+that SQLite forces or that fix findings: `created_at` is INTEGER microseconds since the epoch
+(from `StampClock`, strictly increasing per row), JSON columns hold compact JSON text, and
+reads order by `(created_at, rowid)` so pages are deterministic.
+
+One writer connection (serialized by a lock) and one read connection per thread; WAL mode
+lets readers run while a push commits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from mana_desktop.server.clock import StampClock
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sync_changes (
+  id TEXT PRIMARY KEY,
+  app_id TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  op TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+  data TEXT,
+  field_meta TEXT DEFAULT '{}',
+  client_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  schema_version INTEGER NOT NULL DEFAULT 1,
+  actor TEXT,
+  origin TEXT,
+  space_id TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_sync_changes_user_app
+  ON sync_changes (user_id, app_id, created_at);
+CREATE INDEX IF NOT EXISTS idx_sync_changes_table_record
+  ON sync_changes (table_name, record_id, created_at);
+CREATE INDEX IF NOT EXISTS idx_sync_changes_since
+  ON sync_changes (user_id, app_id, table_name, created_at);
+CREATE INDEX IF NOT EXISTS idx_sync_changes_user_space_app_since
+  ON sync_changes (user_id, space_id, app_id, created_at) WHERE space_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS idx_sync_changes_space_app_since
+  ON sync_changes (space_id, app_id, created_at) WHERE space_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  sync_active INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+  token_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS memberships (
+  user_id TEXT NOT NULL,
+  space_id TEXT NOT NULL,
+  role TEXT NOT NULL DEFAULT 'member',
+  PRIMARY KEY (user_id, space_id)
+);
+"""
+
+INSERT_SQL = (
+    "INSERT INTO sync_changes (id, app_id, table_name, record_id, user_id, op, data, field_meta,"
+    " client_id, created_at, schema_version, actor, origin, space_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+READ_COLUMNS = (
+    "id, table_name, record_id, op, data, field_meta, created_at, schema_version, actor,"
+    " origin, space_id, rowid"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRow:
+    """A validated change ready to store (JSON columns already encoded)."""
+
+    table: str
+    record_id: str
+    op: str
+    data: str | None
+    field_meta: str
+    schema_version: int
+    actor: str | None
+    origin: str | None
+    space_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[tuple[object, ...]]
+    has_more: bool
+    until: int  # microseconds: the cursor the client may store after this page
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Who reads: the user's own rows plus rows stamped with one of their spaces."""
+
+    user_id: str
+    spaces: tuple[str, ...] = ()
+
+
+class Store:
+    """Owns the SQLite file. Thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        if str(path) == ":memory:":
+            raise ValueError("the server database must be a file (':memory:' would lose data)")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._writer = self._connect()
+        self._writer.executescript(SCHEMA)
+        last = self._writer.execute("SELECT COALESCE(MAX(created_at), 0) FROM sync_changes")
+        self.clock = StampClock(int(last.fetchone()[0]))
+        self._closed = False
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL survives process crashes; only an OS crash can lose the last commits.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+
+    # -- connections -------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """The writer connection inside one IMMEDIATE transaction (commit or roll back)."""
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read connection."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            conn.execute("PRAGMA query_only=ON")
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        with self._write_lock:
+            self._writer.close()
+
+    # -- the change log ----------------------------------------------------------------
+
+    def append(
+        self, user_id: str, app_id: str, client_id: str, rows: Sequence[PendingRow]
+    ) -> tuple[list[str], int]:
+        """Store the rows in one transaction; returns their event ids and the first stamp."""
+        if not rows:
+            return [], 0
+        ids = [str(uuid.uuid4()) for _ in rows]
+        with self._write_lock:
+            first = self.clock.issue(len(rows))
+            try:
+                values = [
+                    (
+                        event_id,
+                        app_id,
+                        r.table,
+                        r.record_id,
+                        user_id,
+                        r.op,
+                        r.data,
+                        r.field_meta,
+                        client_id,
+                        first + i,
+                        r.schema_version,
+                        r.actor,
+                        r.origin,
+                        r.space_id,
+                    )
+                    for i, (event_id, r) in enumerate(zip(ids, rows, strict=True))
+                ]
+                conn = self._writer
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(INSERT_SQL, values)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                self.clock.done(first)
+        return ids, first
+
+    def read(
+        self,
+        scope: Scope,
+        app_id: str,
+        *,
+        since: int,
+        exclude_client: str,
+        limit: int,
+        table: str | None = None,
+    ) -> Page:
+        """Rows after `since` (exclusive), oldest first, at most `limit` plus the rest of a run
+        of equal `created_at` at the page end (so a timestamp cursor never skips a row)."""
+        horizon = self.clock.horizon()
+        where, params = self._where(scope, app_id, table, exclude_client)
+        conn = self.reader()
+        sql = (
+            f"SELECT {READ_COLUMNS} FROM sync_changes WHERE {where}"
+            " AND created_at > ? AND created_at <= ? ORDER BY created_at, rowid LIMIT ?"
+        )
+        rows: list[tuple[object, ...]] = conn.execute(
+            sql, (*params, since, horizon, limit + 1)
+        ).fetchall()
+        if len(rows) <= limit:
+            return Page(rows, False, horizon)
+        boundary = rows[limit - 1][6]
+        page = rows[:limit]
+        if rows[limit][6] == boundary:
+            # Finish the run of equal stamps, then look past it for more.
+            tail_sql = (
+                f"SELECT {READ_COLUMNS} FROM sync_changes WHERE {where}"
+                " AND created_at = ? AND rowid > ? ORDER BY rowid"
+            )
+            page.extend(conn.execute(tail_sql, (*params, boundary, page[-1][11])).fetchall())
+            more_sql = (
+                f"SELECT 1 FROM sync_changes WHERE {where}"
+                " AND created_at > ? AND created_at <= ? LIMIT 1"
+            )
+            more = conn.execute(more_sql, (*params, boundary, horizon)).fetchone() is not None
+            if not more:
+                return Page(page, False, horizon)
+        assert isinstance(boundary, int)
+        return Page(page, True, boundary)
+
+    @staticmethod
+    def _where(
+        scope: Scope, app_id: str, table: str | None, exclude_client: str
+    ) -> tuple[str, list[object]]:
+        params: list[object] = []
+        if scope.spaces:
+            marks = ",".join("?" * len(scope.spaces))
+            clause = f"(user_id = ? OR space_id IN ({marks}))"
+            params.extend([scope.user_id, *scope.spaces])
+        else:
+            clause = "user_id = ?"
+            params.append(scope.user_id)
+        clause += " AND app_id = ?"
+        params.append(app_id)
+        if table is not None:
+            clause += " AND table_name = ?"
+            params.append(table)
+        clause += " AND client_id != ?"
+        params.append(exclude_client)
+        return clause, params
