@@ -1,0 +1,200 @@
+"""`mana-desktop login | logout | sync | status` (docs/sync.md).
+
+Heavy imports happen inside the handlers so `mana-desktop --help` stays fast. Exit codes:
+0 done, 1 the operation failed (message on stderr), 2 bad usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import signal
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from mana_desktop.cli import add_data_dir_option
+
+if TYPE_CHECKING:
+    from mana_desktop.sync.status import SyncStatus
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    login = subparsers.add_parser("login", help="sign in to a Mana server")
+    login.add_argument("--server", required=True, metavar="URL", help="the mana-sync server URL")
+    login.add_argument("--email", required=True, metavar="EMAIL")
+    login.add_argument("--password-stdin", action="store_true",
+                       help="read the password from the first line of standard input")
+    login.add_argument("--auth-url", metavar="URL",
+                       help="the mana-auth URL when it differs from --server")
+    add_data_dir_option(login)
+    login.set_defaults(handler=cmd_login)
+
+    logout = subparsers.add_parser("logout", help="sign out and forget the stored token")
+    add_data_dir_option(logout)
+    logout.set_defaults(handler=cmd_logout)
+
+    sync = subparsers.add_parser("sync", help="sync with the server (until interrupted)")
+    sync.add_argument("--once", action="store_true", help="one full pull and push, then exit")
+    add_data_dir_option(sync)
+    sync.set_defaults(handler=cmd_sync)
+
+    status = subparsers.add_parser("status", help="show the sync status of the profile")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    add_data_dir_option(status)
+    status.set_defaults(handler=cmd_status)
+
+
+def _profile(args: argparse.Namespace) -> Any:
+    from mana_desktop.store.profile import Profile
+
+    return Profile.from_args(args)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    from mana_desktop.sync.credentials import Credentials
+    from mana_desktop.sync.errors import AuthError
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.email}: ")
+    else:
+        _err("error: no terminal to ask for the password; use --password-stdin")
+        return 2
+    if not password:
+        _err("error: empty password")
+        return 2
+    credentials = Credentials(_profile(args))
+    try:
+        account = credentials.login(args.server, args.email, password, auth_url=args.auth_url)
+    except AuthError as exc:
+        _err(f"error: {credentials.scrub(str(exc))}")
+        return 1
+    if credentials.storage_warning:
+        _err(f"warning: {credentials.storage_warning}")
+    print(f"Signed in to {account.server_url} as {account.email}.")
+    return 0
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    from mana_desktop.sync.credentials import Credentials
+
+    credentials = Credentials(_profile(args))
+    account = credentials.account()
+    credentials.logout()
+    print(f"Signed out{f' ({account.email})' if account else ''}.")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from mana_desktop.sync.credentials import Credentials
+    from mana_desktop.sync.engine import SyncEngine
+
+    profile = _profile(args)
+    credentials = Credentials(profile)
+    if credentials.account() is None:
+        _err("error: not signed in; run `mana-desktop login --server URL --email EMAIL` first")
+        return 1
+    if credentials.storage_warning:
+        _err(f"warning: {credentials.storage_warning}")
+    replica = profile.open_replica()
+    try:
+        engine = SyncEngine(profile, replica, credentials)
+        if args.once:
+            return _sync_once(engine)
+        return _sync_forever(engine)
+    finally:
+        close = getattr(replica, "close", None)
+        if close is not None:
+            close()
+
+
+def _sync_once(engine: Any) -> int:
+    last = [0.0]
+
+    def show_progress(status: SyncStatus) -> None:
+        now = time.monotonic()
+        if status.progress is not None and now - last[0] >= 0.5:
+            last[0] = now
+            _err(f"initial sync {status.progress * 100:.0f}%")
+
+    engine.subscribe_status(show_progress)
+    report = engine.run_once()
+    print(report.summary())
+    print(engine.status().describe())
+    return 0 if report.ok else 1
+
+
+def _sync_forever(engine: Any) -> int:
+    done = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+    last_line = [""]
+
+    def show(status: SyncStatus) -> None:
+        line = status.describe()
+        if status.progress is None and line != last_line[0]:
+            last_line[0] = line
+            print(line, flush=True)
+
+    engine.subscribe_status(show)
+    engine.start()
+    try:
+        while not done.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.stop()
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from mana_desktop.sync.credentials import Credentials
+    from mana_desktop.sync.persist import disk_status
+
+    profile = _profile(args)
+    credentials = Credentials(profile)
+    replica = profile.open_replica()
+    try:
+        status, extra = disk_status(profile, replica, credentials)
+    finally:
+        close = getattr(replica, "close", None)
+        if close is not None:
+            close()
+    if args.json:
+        print(json.dumps({**status.to_json(), **extra}, indent=2, sort_keys=True))
+        return 0
+    _print_status(status, extra)
+    return 0
+
+
+def _print_status(status: SyncStatus, extra: dict[str, Any]) -> None:
+    account = status.account or "not signed in"
+    print(f"account:       {account}" + (f" on {extra['server']}" if extra.get("server") else ""))
+    print(f"state:         {status.state}"
+          + ("" if extra.get("engine_running") else " (no sync running)"))
+    print(f"pending:       {status.pending}"
+          + (f" (oldest {status.oldest_pending_at})" if status.oldest_pending_at else ""))
+    if status.quarantined:
+        print(f"quarantined:   {status.quarantined} (see the sync journal)")
+    print(f"last pull:     {status.last_pull_at or 'never'}")
+    print(f"last push:     {status.last_push_at or 'never'}")
+    if status.last_error:
+        print(f"last error:    {status.last_error}")
+    if status.paused_message:
+        print(f"paused:        {status.paused_message}")
+    if status.clock_skew_s is not None:
+        print(f"clock skew:    {status.clock_skew_s:+.3f} s (server minus local)")
+    if extra.get("storage_warning"):
+        print(f"warning:       {extra['storage_warning']}")
+    print(f"cursors:       {len(status.cursors)} collections")
+    for key, cursor in status.cursors.items():
+        print(f"  {key:<32} {cursor}")

@@ -1,0 +1,278 @@
+"""Signing in to mana-auth and keeping a valid access token (docs/CONTRACTS.md "Credentials").
+
+Login posts `{email, password}` to `/api/v1/auth/login`, which answers with a 15-minute EdDSA
+access JWT, a session ("refresh") token and a session cookie. Upstream refreshes only with the
+cookie (encryption-and-account.md §4.3), so we keep both and send both to
+`/api/v1/auth/refresh`. Secrets go to the keyring (or the 0600 file, see secrets.py); the
+account itself (server, email, user id) goes to the profile settings.
+
+Tokens never appear in exceptions, logs or status: every message is built from our own words
+and the server's error text, and `scrub()` removes any secret that could still slip in.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from mana_desktop.sync.errors import AuthError, SignedOutError
+from mana_desktop.sync.ports import ProfileLike
+from mana_desktop.sync.secrets import SecretStore
+
+LOGIN_PATH = "/api/v1/auth/login"
+REFRESH_PATH = "/api/v1/auth/refresh"
+LOGOUT_PATH = "/api/v1/auth/logout"
+# Refresh this long before `exp`, as the webapp does, so a token never expires in flight.
+EXPIRY_MARGIN_S = 10.0
+DEFAULT_LIFETIME_S = 15 * 60.0
+AUTH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+
+
+@dataclass(frozen=True)
+class Account:
+    server_url: str
+    auth_url: str
+    email: str
+    user_id: str
+    display_name: str | None
+
+
+class Credentials:
+    """The signed-in account of one profile; thread-safe; blocking calls (never on the GUI thread)."""
+
+    def __init__(self, profile: ProfileLike, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.profile = profile
+        self._store = SecretStore(profile.data_dir)
+        self._transport = transport
+        self._lock = threading.RLock()
+        self._access: str | None = None
+        self._expires_at = 0.0
+        self._known: set[str] = set()
+
+    # ----- reading -----
+    @property
+    def storage_warning(self) -> str | None:
+        """Set when secrets live in the fallback file instead of a keyring (show it)."""
+        return self._store.warning
+
+    def account(self) -> Account | None:
+        settings = self.profile.load_settings()
+        if not settings.server_url or not settings.account_email or not settings.user_id:
+            return None
+        return Account(settings.server_url, settings.auth_url or settings.server_url,
+                       settings.account_email, settings.user_id, settings.display_name)
+
+    def signed_in(self) -> bool:
+        account = self.account()
+        return account is not None and self._secret(account) is not None
+
+    # ----- login / logout -----
+    def login(self, server: str, email: str, password: str, *, auth_url: str | None = None) -> Account:
+        """Sign in, store the secrets and the account in the profile. Raises AuthError."""
+        server = server.rstrip("/")
+        auth = (auth_url or server).rstrip("/")
+        with self._client() as client:
+            response = _post(client, auth + LOGIN_PATH, {"email": email, "password": password})
+            body = _json_or_error(response, "sign in")
+            cookies = {c.name: c.value for c in client.cookies.jar if c.value}
+        access = body.get("accessToken")
+        if not isinstance(access, str) or not access:
+            if body.get("twoFactorRedirect"):
+                raise AuthError("This account uses two-factor sign-in, which Mana Desktop "
+                                "cannot do yet.", status=response.status_code)
+            raise AuthError("The server did not return an access token.",
+                            status=response.status_code)
+        raw_user = body.get("user")
+        user: dict[str, Any] = raw_user if isinstance(raw_user, dict) else {}
+        user_id = str(user.get("id") or _jwt_claims(access).get("sub") or "")
+        if not user_id:
+            raise AuthError("The server did not say which user signed in.")
+        name = user.get("name") if isinstance(user.get("name"), str) else None
+        account = Account(server, auth, str(user.get("email") or email), user_id, name)
+        with self._lock:
+            self._store.save(account.email, {
+                "refreshToken": str(body.get("refreshToken") or body.get("token") or ""),
+                "cookies": cookies,
+                "accessToken": access,
+            })
+            self._remember(access, cookies, body.get("refreshToken"), body.get("token"))
+            self._set_access(access)
+        settings = self.profile.load_settings()
+        self.profile.save_settings(settings.model_copy(update={
+            "server_url": server, "auth_url": None if auth == server else auth,
+            "account_email": account.email, "user_id": user_id, "display_name": name,
+        }))
+        return account
+
+    def logout(self) -> None:
+        """Forget the secrets and the account (best effort: also end the server session)."""
+        account = self.account()
+        with self._lock:
+            if account is not None:
+                secret = self._secret(account)
+                if secret is not None:
+                    self._end_session(account, secret)
+                self._store.delete(account.email)
+            self._access, self._expires_at = None, 0.0
+        settings = self.profile.load_settings()
+        self.profile.save_settings(settings.model_copy(update={
+            "account_email": None, "user_id": None, "display_name": None,
+        }))
+
+    def _end_session(self, account: Account, secret: dict[str, Any]) -> None:
+        try:
+            with self._client(cookies=secret.get("cookies")) as client:
+                client.post(account.auth_url + LOGOUT_PATH, timeout=5.0)
+        except httpx.HTTPError:
+            pass  # offline: the session expires on its own; local secrets still go
+
+    # ----- tokens -----
+    def cached_token(self) -> str | None:
+        """The access token if it is valid for a while yet; never does I/O."""
+        if self._access is not None and time.time() < self._expires_at - EXPIRY_MARGIN_S:
+            return self._access
+        return None
+
+    def access_token(self) -> str:
+        """A valid access token, refreshed when it expires. Raises SignedOutError, AuthError."""
+        with self._lock:
+            token = self.cached_token()
+            if token is not None:
+                return token
+            account = self._require_account()
+            secret = self._secret(account) or {}
+            stored = secret.get("accessToken")
+            if isinstance(stored, str) and stored:
+                self._remember(stored)
+                self._set_access(stored)
+                token = self.cached_token()
+                if token is not None:
+                    return token
+            return self._refresh(account, secret)
+
+    def refresh(self, rejected: str | None = None) -> str:
+        """Get a new access token (after a 401). `rejected` is the token the server refused:
+        if another thread already replaced it, that newer token is returned instead."""
+        with self._lock:
+            if rejected is not None and self._access and self._access != rejected:
+                return self._access
+            account = self._require_account()
+            return self._refresh(account, self._secret(account) or {})
+
+    def _refresh(self, account: Account, secret: dict[str, Any]) -> str:
+        refresh_token = secret.get("refreshToken")
+        raw_cookies = secret.get("cookies")
+        cookies: dict[str, str] = raw_cookies if isinstance(raw_cookies, dict) else {}
+        if not refresh_token and not cookies:
+            raise SignedOutError("Not signed in: sign in again.")
+        with self._client(cookies=cookies) as client:
+            response = _post(client, account.auth_url + REFRESH_PATH,
+                             {"refreshToken": refresh_token or ""})
+            if response.status_code in (401, 403):
+                self._access, self._expires_at = None, 0.0
+                raise SignedOutError("The session has expired: sign in again.")
+            body = _json_or_error(response, "refresh the session")
+            new_cookies = {c.name: c.value for c in client.cookies.jar if c.value}
+        access = body.get("accessToken")
+        if not isinstance(access, str) or not access:
+            raise SignedOutError("The server did not renew the session: sign in again.")
+        new_refresh = body.get("refreshToken")
+        secret = {
+            "refreshToken": new_refresh if isinstance(new_refresh, str) and new_refresh
+            else refresh_token,
+            "cookies": {**cookies, **new_cookies},
+            "accessToken": access,
+        }
+        self._store.save(account.email, secret)
+        self._remember(access, new_cookies, new_refresh)
+        self._set_access(access)
+        return access
+
+    def invalidate(self) -> None:
+        """Forget the in-memory access token (the next call refreshes)."""
+        with self._lock:
+            self._access, self._expires_at = None, 0.0
+
+    # ----- hygiene -----
+    def scrub(self, text: str) -> str:
+        """`text` with every secret we have seen replaced (for errors, logs, journal)."""
+        for secret in self._known:
+            if secret and secret in text:
+                text = text.replace(secret, "[redacted]")
+        return text
+
+    # ----- helpers -----
+    def _require_account(self) -> Account:
+        account = self.account()
+        if account is None:
+            raise SignedOutError("Not signed in: run `mana-desktop login` first.")
+        return account
+
+    def _secret(self, account: Account) -> dict[str, Any] | None:
+        secret = self._store.load(account.email)
+        if secret is not None:
+            self._remember(secret.get("refreshToken"), secret.get("accessToken"))
+            cookies = secret.get("cookies")
+            if isinstance(cookies, dict):
+                self._remember(cookies)
+        return secret
+
+    def _set_access(self, token: str) -> None:
+        exp = _jwt_claims(token).get("exp")
+        lifetime_end = time.time() + DEFAULT_LIFETIME_S
+        self._access = token
+        self._expires_at = float(exp) if isinstance(exp, int | float) else lifetime_end
+
+    def _remember(self, *values: Any) -> None:
+        for value in values:
+            if isinstance(value, dict):
+                self._known.update(str(v) for v in value.values() if v)
+            elif isinstance(value, str) and len(value) >= 8:
+                self._known.add(value)
+
+    def _client(self, cookies: dict[str, str] | None = None) -> httpx.Client:
+        return httpx.Client(timeout=AUTH_TIMEOUT, transport=self._transport,
+                            cookies=cookies or None, follow_redirects=False)
+
+
+def _post(client: httpx.Client, url: str, body: dict[str, Any]) -> httpx.Response:
+    try:
+        return client.post(url, json=body)
+    except httpx.HTTPError as exc:
+        # The exception text names the URL only, never the body, but stay with our own words.
+        raise AuthError(f"Cannot reach the server ({type(exc).__name__}).", network=True) from None
+
+
+def _json_or_error(response: httpx.Response, doing: str) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.is_success and isinstance(body, dict):
+        return body
+    status = response.status_code
+    if response.is_success:
+        raise AuthError(f"Could not {doing}: the server's answer is not JSON.", status=status)
+    code = body.get("error") if isinstance(body, dict) else None
+    message = body.get("message") if isinstance(body, dict) else None
+    text = message or code or response.text.strip()[:200] or response.reason_phrase
+    if status == 401:
+        text = f"wrong email or password ({text})" if doing == "sign in" else str(text)
+    raise AuthError(f"Could not {doing}: {text}", status=status,
+                    code=code if isinstance(code, str) else None)
+
+
+def _jwt_claims(token: str) -> dict[str, Any]:
+    """The JWT payload, unverified (we only read `exp`/`sub`; the server verifies)."""
+    try:
+        payload = token.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
