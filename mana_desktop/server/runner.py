@@ -20,12 +20,14 @@ Fixes over upstream (§2.7), all on purpose:
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from mana_desktop.domain.cadence import CadenceError, next_run_at
@@ -367,3 +369,169 @@ def failed_iteration(
         "source": "server",
         "errorDetails": details,
     }
+
+
+# -- wiring into the reference server ----------------------------------------------------------
+
+
+class ServiceLog:
+    """`MissionLog` over the reference server's `SyncService` (its store and append_changes)."""
+
+    PAGE = 1000
+
+    def __init__(self, service: Any) -> None:
+        self.service = service
+
+    def user_ids(self, app: str, table: str) -> list[str]:
+        conn = self.service.store.reader()
+        rows = conn.execute(
+            "SELECT DISTINCT user_id FROM sync_changes WHERE app_id = ? AND table_name = ?"
+            " ORDER BY user_id",
+            (app, table),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def rows(self, user_id: str, app: str, table: str) -> Iterable[LogRow]:
+        from mana_desktop.server.store import Scope
+
+        since = 0
+        while True:
+            # Only the user's own rows: a Space member's missions are theirs to plan.
+            page = self.service.store.read(
+                Scope(user_id), app, since=since, exclude_client="", limit=self.PAGE, table=table
+            )
+            for row in page.rows:
+                yield stored_to_log_row(row)
+            if not page.has_more:
+                return
+            since = page.until
+
+    def append(
+        self,
+        user_id: str,
+        app: str,
+        changes: list[dict[str, Any]],
+        *,
+        client_id: str,
+        actor: dict[str, Any],
+        origin: str,
+    ) -> list[str]:
+        ids: list[str] = self.service.append_changes(
+            user_id, app, changes, client_id=client_id, actor=actor, origin=origin
+        )
+        return ids
+
+
+def stored_to_log_row(row: Sequence[Any]) -> LogRow:
+    """A `Store.read` row: (id, table, record_id, op, data, field_meta, created_at µs, ...)."""
+    from mana_desktop.domain.timeutil import EPOCH
+    from mana_desktop.server.runner_replay import decode_json_object, field_instants
+
+    created = EPOCH + timedelta(microseconds=int(row[6]))
+    return LogRow(
+        record_id=str(row[2]),
+        op=str(row[3]),
+        data=decode_json_object(row[4]),
+        field_at=field_instants(decode_json_object(row[5])),
+        created_at=created,
+    )
+
+
+def build_planner(llm_url: str | None, llm_model: str | None) -> Planner:
+    if llm_url:
+        from mana_desktop.server.planner_llm import LlmPlanner
+
+        return LlmPlanner(llm_url, llm_model)
+    from mana_desktop.server.planner_builtin import BuiltinPlanner
+
+    return BuiltinPlanner()
+
+
+def install(
+    service: Any,
+    *,
+    tick_s: float = DEFAULT_TICK_S,
+    planner: Planner | None = None,
+    tz: tzinfo | None = None,
+    autostart: bool = True,
+) -> MissionRunner:
+    """Attach a runner to a `SyncService`: it starts with the server (first tick at once, as
+    upstream's `startTick`) and stops with it. `runner_for(service)` finds it again."""
+    from mana_desktop.server.planner_tools import planner_tools
+
+    runner = MissionRunner(
+        ServiceLog(service),
+        planner or build_planner(None, None),
+        planner_tools(),
+        tick_s=tick_s,
+        tz=tz,
+    )
+    service.mission_runner = runner
+    if autostart:
+        service.add_background_task(_lifetime_task(runner))
+    return runner
+
+
+def runner_for(service: Any) -> MissionRunner | None:
+    runner = getattr(service, "mission_runner", None)
+    return runner if isinstance(runner, MissionRunner) else None
+
+
+def _lifetime_task(runner: MissionRunner) -> Callable[[Any], Awaitable[None]]:
+    async def run(_service: Any) -> None:
+        runner.start()
+        try:
+            await asyncio.Event().wait()  # until the server cancels its background tasks
+        finally:
+            await asyncio.to_thread(runner.stop)
+
+    return run
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
+    """The runner's options of `mana-desktop serve` (and the demo)."""
+    group = parser.add_argument_group("mission runner")
+    group.add_argument(
+        "--runner",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="plan due AI missions on the server (default: on)",
+    )
+    group.add_argument(
+        "--tick",
+        type=_positive_seconds,
+        default=DEFAULT_TICK_S,
+        metavar="SECONDS",
+        help=f"seconds between runner ticks (default: {DEFAULT_TICK_S:g})",
+    )
+    group.add_argument(
+        "--llm-url",
+        metavar="URL",
+        default=None,
+        help="OpenAI-compatible chat-completions endpoint; the key is read from"
+        " $MANA_LLM_API_KEY or $OPENAI_API_KEY (default: the built-in offline planner)",
+    )
+    group.add_argument(
+        "--llm-model", metavar="NAME", default=None, help="model name (default: gpt-4o-mini)"
+    )
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"--tick must be a positive number of seconds (got {text})"
+        )
+    return value
+
+
+def start_runner(service: Any, args: argparse.Namespace) -> MissionRunner | None:
+    """Call once after building the service and before serving: installs the runner when
+    `--runner` (the default) is on. Raises ValueError for a bad --llm-url."""
+    if not getattr(args, "runner", True):
+        return None
+    planner = build_planner(getattr(args, "llm_url", None), getattr(args, "llm_model", None))
+    return install(service, tick_s=getattr(args, "tick", DEFAULT_TICK_S), planner=planner)

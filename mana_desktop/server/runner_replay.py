@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from mana_desktop.domain.lww import CANON_EPOCH, REPLAY, Stamp, canon_at, remote_wins
-from mana_desktop.domain.timeutil import EPOCH, format_micro
+from mana_desktop.domain.timeutil import format_micro
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def _fallback_at(row: LogRow) -> str:
             if isinstance(value, str) and canon_at(value):
                 return canon_at(value) or CANON_EPOCH
         return CANON_EPOCH
-    return format_micro(row.created_at if row.created_at.tzinfo else EPOCH)
+    return format_micro(row.created_at)
 
 
 def apply_row(record: ReplayedRecord, row: LogRow) -> None:
@@ -83,10 +83,13 @@ def apply_row(record: ReplayedRecord, row: LogRow) -> None:
         record.deleted = True
         return
     fallback = _fallback_at(row)
-    for name, value in row.data.items():
+    # An update carries only its stamped fields (a client ignores an update without `fields`).
+    names = row.data.keys() if row.op == "insert" else row.field_at.keys() & row.data.keys()
+    for name in names:
         if name == "id":
             continue
-        at = canon_at(row.field_at[name]) if name in row.field_at else None
+        value = row.data[name]
+        at = canon_at(row.field_at[name]) if row.field_at.get(name) else None
         stamp: Stamp = (at or fallback, REPLAY, None)
         if remote_wins(value, stamp, record.data.get(name), record.stamps.get(name)):
             record.data[name] = value
