@@ -1,0 +1,227 @@
+"""Field-level last-write-wins, the way upstream's webapp applies changes (spec §7.6), fixed.
+
+Every field of a record carries a stamp `(at, origin, actor)`. A remote value replaces the local
+one when its `at` is later, or equal (the server wins ties). Our fixes over upstream:
+
+- `at` values are parsed as instants and stored in one canonical, fixed-width, sortable text
+  form (`YYYY-MM-DDTHH:MM:SS.ffffffZ`), so comparing the stored texts compares instants (F13).
+- A tie between two *remote* stamps (both `server-replay`) is broken by the values themselves,
+  so any order of the same changes converges to the same replica.
+- An insert without `updatedAt`/`createdAt` is stamped with the epoch, not the receiver's
+  now (F16): it fills fields the replica lacks but never beats an earlier local edit.
+- A delete without `deletedAt` (upstream: a hard delete) becomes a permanent tombstone whose
+  stamp is the end of time, so a reordered older change cannot resurrect the record.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any, Final, TypedDict
+
+from mana_desktop.domain.timeutil import BadInstant, format_micro, format_ms, parse_instant
+
+
+class FieldMeta(TypedDict):
+    """Who last wrote a field, when, and by which path."""
+
+    at: str
+    actor: Any
+    origin: str
+
+
+ORIGINS: Final[frozenset[str]] = frozenset({"user", "agent", "system", "migration", "server-replay"})
+REPLAY: Final = "server-replay"
+CANON_EPOCH: Final = "1970-01-01T00:00:00.000000Z"
+HARD_DELETE_AT: Final = "9999-12-31T23:59:59.999999Z"  # stamp of an op:delete without a time
+INTERNAL_KEYS: Final[frozenset[str]] = frozenset({"__fieldMeta", "_updatedAtIndex"})
+
+Stamp = tuple[str, str, Any]  # (canonical at, origin, actor)
+
+
+@lru_cache(maxsize=65536)
+def canon_at(text: str) -> str | None:
+    """The canonical stored form of a wire instant, or None when it is not one."""
+    try:
+        return format_micro(parse_instant(text))
+    except BadInstant:
+        return None
+
+
+def wire_at(canonical: str) -> str:
+    """The fixed-width millisecond wire shape of a canonical stamp (sub-ms digits dropped)."""
+    return canonical[:23] + "Z"
+
+
+def next_local_at(now_ms_text: str, local: Stamp | None) -> str:
+    """The canonical `at` for a local edit: now, but always after the field's current stamp.
+
+    Clocks skew and servers replay future stamps; an edit stamped before the value it replaces
+    would lose on every other replica, so it is stamped one millisecond after it instead.
+    """
+    at = canon_at(now_ms_text) or CANON_EPOCH
+    if local is None or at > local[0] or local[0] == HARD_DELETE_AT:
+        return at
+    bumped = parse_instant(local[0]) + timedelta(milliseconds=1)
+    return format_micro(parse_instant(format_ms(bumped)))
+
+
+def _tie_key(value: Any, actor: Any) -> str:
+    return json.dumps([value, actor], sort_keys=True, separators=(",", ":"), default=str)
+
+
+def remote_wins(value: Any, stamp: Stamp, local_value: Any, local: Stamp | None) -> bool:
+    """Whether a remote field value replaces the local one (server wins ties with local edits)."""
+    if local is None:
+        return True
+    if stamp[0] != local[0]:
+        return stamp[0] > local[0]
+    if local[1] != REPLAY:
+        return True
+    return _tie_key(value, stamp[2]) >= _tie_key(local_value, local[2])
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """JSON equality (1 and True differ; upstream compares with === or equal JSON text)."""
+    return type(a) is type(b) and a == b
+
+
+def encode_meta(meta: dict[str, Stamp]) -> str:
+    """Compact JSON: distinct stamps once, fields point at them (inserts share one stamp)."""
+    stamps: list[Stamp] = []
+    index: dict[int, int] = {}
+    fields: dict[str, int] = {}
+    for name, stamp in meta.items():
+        i = index.get(id(stamp))
+        if i is None:
+            i = index[id(stamp)] = len(stamps)
+            stamps.append(stamp)
+        fields[name] = i
+    return json.dumps({"f": fields, "s": stamps}, separators=(",", ":"))
+
+
+def decode_meta(text: str | None) -> dict[str, Stamp]:
+    """The stamps of a stored record (an empty map for a missing or unreadable value)."""
+    if not text:
+        return {}
+    try:
+        raw = json.loads(text)
+        stamps = [(s[0], s[1], s[2]) for s in raw["s"]]
+        return {name: stamps[i] for name, i in raw["f"].items()}
+    except (ValueError, KeyError, IndexError, TypeError):
+        return {}
+
+
+def to_field_meta(meta: dict[str, Stamp]) -> dict[str, FieldMeta]:
+    """The public view of the stamps: `{field: {at, actor, origin}}`."""
+    return {name: FieldMeta(at=s[0], actor=s[2], origin=s[1]) for name, s in meta.items()}
+
+
+def from_field_meta(meta: dict[str, Any]) -> dict[str, Stamp]:
+    """Stamps from the public view (backups); entries without a valid `at` are skipped."""
+    out: dict[str, Stamp] = {}
+    for name, entry in meta.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("at"), str):
+            continue
+        at = canon_at(entry["at"])
+        origin = entry.get("origin")
+        if at is not None:
+            out[name] = (at, origin if isinstance(origin, str) else REPLAY, entry.get("actor"))
+    return out
+
+
+def read_field_meta(value: object) -> dict[str, Any]:
+    """Upstream's `readFieldMeta`: the map, or `{}` for missing, null or non-object values."""
+    return value if isinstance(value, dict) else {}
+
+
+class RecordState:
+    """One record while a page is applied: its data and stamps, and whether they changed."""
+
+    __slots__ = ("data", "dirty", "meta")
+
+    def __init__(self, data: dict[str, Any], meta: dict[str, Stamp]) -> None:
+        self.data = data
+        self.meta = meta
+        self.dirty = False
+
+    @property
+    def hard_deleted(self) -> bool:
+        stamp = self.meta.get("deletedAt")
+        return stamp is not None and stamp[0] == HARD_DELETE_AT
+
+    def deleted_at(self) -> str | None:
+        """The record's tombstone time as stored in data (None when live)."""
+        value = self.data.get("deletedAt")
+        if isinstance(value, str) and value:
+            return value
+        return "1970-01-01T00:00:00.000Z" if self.hard_deleted else None
+
+
+Conflict = tuple[str, Any, Any, str, str]  # (field, local value, server value, local at, server at)
+
+
+def apply_writes(
+    state: RecordState,
+    writes: list[tuple[str, Any, str]],
+    actor: Any,
+    conflicts: list[Conflict] | None = None,
+) -> bool:
+    """Apply remote field writes under LWW; True when anything changed.
+
+    `conflicts`, when given, collects upstream's conflict cases (§7.6.8): the server value is
+    strictly newer and replaces a different, non-null value the user wrote.
+    """
+    if state.hard_deleted:
+        return False
+    data, meta = state.data, state.meta
+    stamps: dict[str, Stamp] = {}
+    changed = False
+    for name, value, at in writes:
+        stamp = stamps.get(at)
+        if stamp is None:
+            stamp = stamps[at] = (at, REPLAY, actor)
+        local = meta.get(name)
+        local_value = data.get(name)
+        if not remote_wins(value, stamp, local_value, local):
+            continue
+        if local is not None and local == stamp and same_value(local_value, value) and name in data:
+            continue
+        if (
+            conflicts is not None
+            and local is not None
+            and local[1] == "user"
+            and at > local[0]
+            and local_value is not None
+            and not same_value(local_value, value)
+        ):
+            conflicts.append((name, local_value, value, local[0], at))
+        data[name] = value
+        meta[name] = stamp
+        changed = True
+    state.dirty = state.dirty or changed
+    return changed
+
+
+def apply_hard_delete(state: RecordState) -> bool:
+    """A delete without a time: wipe the record and keep a tombstone nothing outlives."""
+    if state.hard_deleted:
+        return False
+    record_id = state.data.get("id")
+    state.data = {"id": record_id} if record_id is not None else {}
+    # No actor: two hard deletes by different actors must converge to the same tombstone.
+    state.meta = {"deletedAt": (HARD_DELETE_AT, REPLAY, None)}
+    state.dirty = True
+    return True
+
+
+def origin_of(actor: Any) -> str:
+    """The field origin upstream derives from an actor (`originFromActor`)."""
+    kind = actor.get("kind") if isinstance(actor, dict) else None
+    if kind == "ai":
+        return "agent"
+    if kind == "system":
+        migration = actor.get("principalId") == "system:migration" or actor.get("source") == "migration"
+        return "migration" if migration else "system"
+    return "user"
