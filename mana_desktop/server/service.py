@@ -14,7 +14,7 @@ from typing import Any
 
 from mana_desktop.domain.timeutil import format_nano
 from mana_desktop.domain.wire import DIALECT_AT, DIALECTS, PAGE_SIZE, PUSH_CAP, SCHEMA_VERSION
-from mana_desktop.server.auth import Auth, SigningKey, key_path_for
+from mana_desktop.server.auth import ACCESS_TTL_S, Auth, SigningKey, key_path_for
 from mana_desktop.server.changes import encode_json, parse_push, prepare_changes, row_to_change
 from mana_desktop.server.hub import Hub
 from mana_desktop.server.store import Page, Scope, Store
@@ -72,11 +72,23 @@ class SyncService:
     ws_auth_deadline_s: float = 10.0
 
     @classmethod
-    def open(cls, db_path: Path, *, dialect: str = DIALECT_AT, **options: Any) -> SyncService:
+    def open(
+        cls,
+        db_path: Path,
+        *,
+        dialect: str = DIALECT_AT,
+        access_ttl_s: int = ACCESS_TTL_S,
+        **options: Any,
+    ) -> SyncService:
         if dialect not in DIALECTS:
             raise ValueError(f"unknown dialect {dialect!r} (expected one of {', '.join(DIALECTS)})")
         store = Store(db_path)
-        auth = Auth(store, SigningKey(key_path_for(store.path)))
+        try:
+            key = SigningKey(key_path_for(store.path))
+        except BaseException:
+            store.close()
+            raise
+        auth = Auth(store, key, access_ttl_s=access_ttl_s)
         return cls(store=store, auth=auth, dialect=dialect, **options)
 
     def close(self) -> None:

@@ -108,6 +108,7 @@ def start_server(
     inactive: Iterable[str] = (),
     sse_heartbeat_s: float = 30.0,
     ws_auth_deadline_s: float = 10.0,
+    access_ttl_s: int = 15 * 60,
     host: str = "127.0.0.1",
 ) -> RunningServer:
     """Start the reference server on `host`:0 in a thread; returns when it accepts requests."""
@@ -116,6 +117,7 @@ def start_server(
         dialect=dialect,
         sse_heartbeat_s=sse_heartbeat_s,
         ws_auth_deadline_s=ws_auth_deadline_s,
+        access_ttl_s=access_ttl_s,
     )
     try:
         known = {}
