@@ -1,0 +1,51 @@
+"""The runner inside the running reference server: HTTP push in, runner iteration out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from mana_desktop.domain.timeutil import format_ms, utc_now
+from mana_desktop.server.runner import runner_for
+from tests.fixtures.server import ServerFactory
+
+ALICE = "alice@example.com"
+
+
+def test_runner_installed_plans_pushed_mission_and_client_pulls_it(
+    server_factory: ServerFactory,
+) -> None:
+    server = server_factory(runner=True)
+    runner = runner_for(server.service)
+    assert runner is not None
+    assert runner.wait_for_ticks(1, 20)  # the first tick runs at start, as upstream's
+    ticks = runner.tick_count
+    mission = {
+        "id": "m-1",
+        "title": "Trip to Vienna",
+        "objective": "Plan a weekend in Vienna",
+        "cadence": {"kind": "interval", "everyMinutes": 60},
+        "state": "active",
+        "nextRunAt": format_ms(utc_now() - timedelta(seconds=1)),
+        "iterations": [],
+    }
+    body = {
+        "clientId": "desk-1",
+        "since": "1970-01-01T00:00:00.000Z",
+        "changes": [{"table": "aiMissions", "id": "m-1", "op": "insert", "data": mission}],
+    }
+    with httpx.Client(base_url=server.url, headers=server.headers(ALICE, "desk-1")) as http:
+        assert http.post("/sync/ai", json=body).status_code == 200
+        runner.wake()
+        assert runner.wait_for_ticks(ticks + 1, 20)
+        pulled = http.get(
+            "/sync/ai/pull", params={"collection": "aiMissions", "since": "1970-01-01T00:00:00Z"}
+        ).json()
+    [change] = pulled["serverChanges"]  # its own insert is excluded by client id
+    assert change["op"] == "update" and change["id"] == "m-1"
+    assert change["actor"]["principalId"] == "system:mission-runner"
+    [iteration] = change["fields"]["iterations"]["value"]
+    assert iteration["source"] == "server" and iteration["overallStatus"] == "awaiting-review"
+    assert any(s["intent"]["toolName"] == "create_place" for s in iteration["plan"])
+    assert change["fields"]["nextRunAt"]["value"] > mission["nextRunAt"]
