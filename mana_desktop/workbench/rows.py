@@ -1,0 +1,116 @@
+"""Reading and writing `wb_proposals` rows, and turning them into `ProposalView`s."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mana_desktop.domain.proposal import OPEN_STATUSES, ProposalView
+from mana_desktop.domain.tools import get_tool
+
+COLUMNS = (
+    "id", "mission_id", "iteration_id", "step_id", "status", "kind", "module", "tool_name",
+    "params", "rationale", "actor", "mission_title", "step_summary", "agent_name", "created_at",
+    "planned_at", "error", "decided_at", "decided_by", "reason", "feedback", "decided_elsewhere",
+    "decision_group", "effects", "reverted_at",
+)  # fmt: skip
+SELECT = f"SELECT {', '.join(COLUMNS)} FROM wb_proposals"
+# The columns a decision may change, saved before it so undo can put them back.
+MUTABLE = (
+    "status", "params", "error", "decided_at", "decided_by", "reason", "feedback",
+    "decided_elsewhere", "decision_group", "effects", "reverted_at",
+)  # fmt: skip
+
+Row = dict[str, Any]
+
+
+def to_row(values: Iterable[Any]) -> Row:
+    return dict(zip(COLUMNS, values, strict=True))
+
+
+def fetch(conn: sqlite3.Connection, where: str = "", args: Iterable[Any] = ()) -> list[Row]:
+    sql = f"{SELECT} {where}" if where else SELECT
+    return [to_row(r) for r in conn.execute(sql, tuple(args)).fetchall()]
+
+
+def fetch_one(conn: sqlite3.Connection, proposal_id: str) -> Row | None:
+    rows = fetch(conn, "WHERE id = ?", (proposal_id,))
+    return rows[0] if rows else None
+
+
+def insert(conn: sqlite3.Connection, row: Mapping[str, Any]) -> bool:
+    """Insert unless the step already has a proposal; True when this call inserted it."""
+    values = [row.get(c) for c in COLUMNS]
+    cur = conn.execute(
+        f"INSERT OR IGNORE INTO wb_proposals ({', '.join(COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in COLUMNS)})",
+        values,
+    )
+    return cur.rowcount == 1
+
+
+def update(conn: sqlite3.Connection, proposal_id: str, **fields: Any) -> None:
+    if not fields:
+        return
+    assignments = ", ".join(f"{k} = ?" for k in fields)
+    conn.execute(
+        f"UPDATE wb_proposals SET {assignments} WHERE id = ?", (*fields.values(), proposal_id)
+    )
+
+
+def snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: row.get(k) for k in MUTABLE}
+
+
+def params_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    value = json.loads(row["params"] or "{}")
+    return value if isinstance(value, dict) else {}
+
+
+def effects_of(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    value = json.loads(row["effects"] or "[]")
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+
+def actor_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    value = json.loads(row["actor"] or "{}")
+    return value if isinstance(value, dict) else {}
+
+
+def is_executable(row: Mapping[str, Any]) -> bool:
+    spec = get_tool(row["tool_name"])
+    return (
+        row["kind"] == "tool"
+        and spec is not None
+        and spec.executable
+        and row["status"] in OPEN_STATUSES
+    )
+
+
+def view(row: Mapping[str, Any]) -> ProposalView:
+    return ProposalView(
+        id=row["id"],
+        status=row["status"],
+        module=row["module"],
+        tool_name=row["tool_name"],
+        params=params_of(row),
+        rationale=row["rationale"],
+        mission_id=row["mission_id"],
+        mission_title=row["mission_title"],
+        iteration_id=row["iteration_id"],
+        step_id=row["step_id"],
+        step_summary=row["step_summary"],
+        agent_name=row["agent_name"],
+        created_at=row["created_at"],
+        planned_at=row["planned_at"],
+        error=row["error"],
+        executable=is_executable(row),
+        decided_elsewhere=row["decided_elsewhere"],
+        kind=row["kind"],
+        reason=row["reason"],
+        feedback=row["feedback"],
+        decided_at=row["decided_at"],
+        decided_by=row["decided_by"],
+    )

@@ -1,0 +1,252 @@
+"""Staging: server-planned iterations become proposals, auto runs, denied skips (spec §3.7).
+
+Upstream re-read the whole `aiMissions` table on every change and guarded with an in-memory
+set. Here staging looks only at the mission ids of a change set, and the database is the guard:
+one `wb_proposals` row per `(missionId, iterationId, stepId)`, inserted with `INSERT OR IGNORE`
+inside the replica's write transaction, so restarts, two windows and the CLI all agree.
+
+A step is staged when its plan status is `planned` or `staged` and this device has no row for
+it yet; a `proposalId` written by another device does not hide it (proposals show on every
+device until the step is decided on any of them). Decided steps from elsewhere supersede our
+pending card. After each pass the plan is merged per step with what this device knows and
+written back only when that changes it (markers restored after a server rewrite).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from mana_desktop.domain.actor import ai_actor
+from mana_desktop.domain.changeset import ChangeSet
+from mana_desktop.domain.mission import (
+    MISSIONS_APP,
+    MISSIONS_COLLECTION,
+    OPEN_STEP_STATUSES,
+    merge_step,
+    refresh_overall_status,
+    union_feedback,
+)
+from mana_desktop.domain.proposal import STEP_STATUS_FOR, proposal_id_for
+from mana_desktop.domain.records import StepRef, ToolFailure
+from mana_desktop.domain.timeutil import format_ms
+from mana_desktop.domain.tools import get_tool, message, validate
+from mana_desktop.workbench import rows
+from mana_desktop.workbench.context import Context
+from mana_desktop.workbench.executor import apply_ops, plan_ops
+from mana_desktop.workbench.plans import PlanEdits
+
+DECIDED_ELSEWHERE = frozenset({"approved", "rejected", "skipped", "failed"})
+_DENIED = {
+    "en": "Not run: your policy denies “{tool}” to the AI.",
+    "de": "Nicht ausgeführt: Deine Richtlinie verbietet der KI „{tool}“.",
+}
+
+
+def mission_ids(changed: ChangeSet | None, all_ids: Iterable[str]) -> list[str]:
+    """The missions a change set asks us to look at (coarse or None: all of them)."""
+    if changed is None:
+        return list(all_ids)
+    ids = changed.get((MISSIONS_APP, MISSIONS_COLLECTION))
+    if ids is None:
+        return []
+    return sorted(ids) if ids else list(all_ids)
+
+
+class Stager:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def stage(self, changed: ChangeSet | None = None) -> ChangeSet:
+        key = (MISSIONS_APP, MISSIONS_COLLECTION)
+        if changed is not None and key not in changed:
+            return {}  # an unrelated change: constant cost, whatever the number of missions
+        self._ctx.ensure_schema()
+        ids = mission_ids(
+            changed, (r.id for r in self._ctx.replica.list(*key, include_deleted=True))
+        )
+        if not ids:
+            return {}
+        with self._ctx.replica.write() as tx:
+            edits = PlanEdits(self._ctx, tx)
+            for mission_id in ids:
+                self._stage_mission(tx, edits, mission_id)
+            edits.flush()
+            return dict(tx.changed)
+
+    def _stage_mission(self, tx: Any, edits: PlanEdits, mission_id: str) -> None:
+        existing = {
+            (r["iteration_id"], r["step_id"]): r
+            for r in rows.fetch(tx.conn, "WHERE mission_id = ?", (mission_id,))
+        }
+        loaded = edits.load(mission_id)
+        if loaded is None:
+            self._mission_gone(tx, existing.values())
+            return
+        data, iterations = loaded
+        feedback = self._known_feedback(tx, mission_id)
+        for iteration in iterations:
+            if iteration.get("source") != "server" or not isinstance(iteration.get("plan"), list):
+                continue
+            for index, step in enumerate(iteration["plan"]):
+                if not isinstance(step, dict) or not isinstance(step.get("id"), str):
+                    continue
+                row = existing.get((iteration.get("id"), step["id"]))
+                if row is None:
+                    row = self._new_proposal(tx, data, iteration, step)
+                    if row is None:
+                        continue
+                else:
+                    self._reconcile(tx, row, step)
+                iteration["plan"][index] = self._merged(step, row)
+            known = feedback.get(str(iteration.get("id")))
+            if known:
+                merged = union_feedback(iteration.get("userFeedback"), *known)
+                if merged != (iteration.get("userFeedback") or ""):
+                    iteration["userFeedback"] = merged
+            refresh_overall_status(iteration)
+        edits.mark(mission_id, self._ctx.user())
+
+    @staticmethod
+    def _merged(step: dict[str, Any], row: rows.Row) -> dict[str, Any]:
+        status = STEP_STATUS_FOR.get(row["status"])
+        if status is None:  # notes, superseded: we know nothing the plan should learn
+            return step
+        known: dict[str, Any] = {"status": status, "proposalId": row["id"]}
+        if row["error"] and status in ("failed", "skipped"):
+            known["error"] = row["error"]
+        return merge_step(step, known)
+
+    def _reconcile(self, tx: Any, row: rows.Row, step: dict[str, Any]) -> None:
+        """A synced plan says the step was decided elsewhere: our card must not run."""
+        plan_status = step.get("status")
+        if (
+            row["status"] in ("pending", "unsupported", "failed")
+            and plan_status in DECIDED_ELSEWHERE
+        ):
+            if row["status"] == "failed" and plan_status == "failed":
+                return
+            fields = {"status": "superseded", "decided_elsewhere": plan_status}
+            rows.update(tx.conn, row["id"], **fields)
+            row.update(fields)
+        elif (
+            row["status"] == "rejected"
+            and plan_status == "approved"
+            and row["decided_elsewhere"] != "approved"
+        ):
+            # Both decided offline; the approval stands (its record exists). Tell, offer revert.
+            rows.update(tx.conn, row["id"], decided_elsewhere="approved")
+            row["decided_elsewhere"] = "approved"
+
+    def _new_proposal(
+        self, tx: Any, mission: dict[str, Any], iteration: dict[str, Any], step: dict[str, Any]
+    ) -> rows.Row | None:
+        intent = step.get("intent") if isinstance(step.get("intent"), dict) else {}
+        assert isinstance(intent, dict)
+        is_note = intent.get("kind") == "note"
+        if step.get("status", "planned") not in OPEN_STEP_STATUSES and not is_note:
+            return None  # decided before we saw it
+        row = self._row(mission, iteration, step, intent, is_note)
+        if not is_note:
+            self._decide_on_arrival(tx, row)
+        if not rows.insert(tx.conn, row):
+            # Another process staged it between our read and our insert: use theirs.
+            return rows.fetch_one(tx.conn, row["id"])
+        return row
+
+    def _row(
+        self,
+        mission: dict[str, Any],
+        iteration: dict[str, Any],
+        step: dict[str, Any],
+        intent: dict[str, Any],
+        is_note: bool,
+    ) -> rows.Row:
+        mission_id, iteration_id, step_id = (
+            str(mission.get("id")),
+            str(iteration.get("id")),
+            step["id"],
+        )
+        tool_name = "" if is_note else str(intent.get("toolName") or "")
+        spec = get_tool(tool_name)
+        rationale = next(
+            (t for t in (step.get("rationale"), step.get("summary"), iteration.get("summary"), mission.get("objective"))
+             if isinstance(t, str) and t.strip()),
+            "",
+        )  # fmt: skip
+        agent_id, agent_name = self._agent(mission)
+        actor = ai_actor(agent_id, agent_name, mission_id, iteration_id, rationale)
+        params = intent.get("params") if isinstance(intent.get("params"), dict) else {}
+        return {
+            **dict.fromkeys(rows.COLUMNS),
+            "id": proposal_id_for(mission_id, iteration_id, step_id),
+            "mission_id": mission_id, "iteration_id": iteration_id, "step_id": step_id,
+            "status": "info" if is_note else "pending",
+            "kind": "note" if is_note else "tool",
+            "module": spec.module if spec else ("notes" if is_note else "unknown"),
+            "tool_name": tool_name,
+            "params": json.dumps(params if not is_note else {"body": intent.get("body", "")}, ensure_ascii=False),
+            "rationale": rationale, "actor": json.dumps(actor, ensure_ascii=False),
+            "mission_title": str(mission.get("title") or ""),
+            "step_summary": str(step.get("summary") or ""),
+            "agent_name": actor["displayName"],
+            "created_at": format_ms(self._ctx.now()),
+            "planned_at": str(iteration.get("startedAt") or ""),
+        }  # fmt: skip
+
+    def _agent(self, mission: dict[str, Any]) -> tuple[str | None, str | None]:
+        agent_id = mission.get("agentId")
+        if not isinstance(agent_id, str) or not agent_id:
+            return None, None
+        agent = self._ctx.replica.get("ai", "agents", agent_id)
+        name = agent.data.get("name") if agent is not None else None
+        return agent_id, name if isinstance(name, str) else None
+
+    def _decide_on_arrival(self, tx: Any, row: rows.Row) -> None:
+        """Policy and validation at staging time (upstream did neither)."""
+        tool, lang = row["tool_name"], self._ctx.lang
+        spec = get_tool(tool)
+        policy = self._ctx.policy(tool)
+        if policy == "deny":
+            row.update(status="skipped", error=_DENIED.get(lang, _DENIED["en"]).format(tool=tool))
+            row.update(decided_at=row["created_at"], decided_by="policy")
+            return
+        if spec is None or not spec.executable:
+            key = "unknown_tool" if spec is None else "not_runnable"
+            row.update(status="unsupported", error=message(key, lang, tool=tool))
+            return
+        params, errors = validate(spec, json.loads(row["params"]), lang=lang)
+        if errors:
+            row.update(status="failed", error=" ".join(errors))
+            return
+        row["params"] = json.dumps(params, ensure_ascii=False)
+        if policy == "auto":
+            self._run_auto(tx, row, params)
+
+    def _run_auto(self, tx: Any, row: rows.Row, params: dict[str, Any]) -> None:
+        ref = StepRef(row["mission_id"], row["iteration_id"], row["step_id"])
+        try:
+            ops = plan_ops(self._ctx.replica, tx, row["tool_name"], params, ref, self._ctx.now())
+        except ToolFailure as exc:
+            row["error"] = str(exc)  # stays pending: a person can look, edit or reject
+            return
+        effects = apply_ops(tx, self._ctx.replica, ops, rows.actor_of(row))
+        row.update(status="approved", decided_at=row["created_at"], decided_by="policy")
+        row["effects"] = json.dumps(effects)
+
+    @staticmethod
+    def _mission_gone(tx: Any, existing: Iterable[rows.Row]) -> None:
+        for row in existing:
+            if row["status"] in ("pending", "unsupported", "failed"):
+                rows.update(tx.conn, row["id"], status="superseded", decided_elsewhere="deleted")
+
+    @staticmethod
+    def _known_feedback(tx: Any, mission_id: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for iteration_id, text in tx.conn.execute(
+            "SELECT iteration_id, text FROM wb_feedback WHERE mission_id = ? ORDER BY at",
+            (mission_id,),
+        ):
+            out.setdefault(iteration_id, []).append(text)
+        return out
