@@ -10,9 +10,9 @@ from tests.fixtures.server import ServerFactory
 from tests.fixtures.sync import (
     SyncClientFactory,
     snapshot,
-    wait_for,
     user_insert,
     user_update,
+    wait_for,
 )
 
 DIALECTS = ["at", "updatedAt"]
