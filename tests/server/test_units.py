@@ -1,0 +1,137 @@
+"""Pure pieces of the server: the clock, cursor parsing, change mapping, the store's pages."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from mana_desktop.server.changes import BadRequest, encode_json, parse_push, row_to_change
+from mana_desktop.server.clock import StampClock
+from mana_desktop.server.service import format_stamp, parse_since
+from mana_desktop.server.store import PendingRow, Scope, Store
+
+
+def test_parse_since_follows_go_rfc3339nano() -> None:
+    assert parse_since("1970-01-01T00:00:01Z") == 1_000_000
+    assert parse_since("1970-01-01T00:00:00.0000019Z") == 1  # truncated to microseconds
+    assert parse_since("1970-01-01T02:00:00+02:00") == 0
+    for bad in (
+        "",
+        "x",
+        "1970-01-01",
+        "1970-01-01 00:00:01Z",
+        "1970-13-01T00:00:00Z",
+        "1970-01-01T00:00:01+0200",
+    ):
+        assert parse_since(bad) == 0, bad
+
+
+def test_format_stamp_trims_zeros() -> None:
+    assert format_stamp(1_500_000) == "1970-01-01T00:00:01.5Z"
+    assert format_stamp(2_000_000) == "1970-01-01T00:00:02Z"
+    assert parse_since(format_stamp(1_234_567_891_234_567)) == 1_234_567_891_234_567
+
+
+def test_clock_is_strictly_monotonic_across_threads() -> None:
+    clock = StampClock(last=10**18)  # far ahead of the wall clock: must still increase
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        for _ in range(200):
+            first = clock.issue(3)
+            clock.done(first)
+            with lock:
+                seen.extend([first, first + 1, first + 2])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == len(set(seen)) == 2400
+    assert min(seen) > 10**18
+
+
+def test_horizon_stays_below_uncommitted_stamps() -> None:
+    clock = StampClock()
+    first = clock.issue(5)
+    assert clock.horizon() == first - 1
+    clock.done(first)
+    after = clock.horizon()
+    assert after >= first + 4
+    assert clock.issue(1) > after
+
+
+def test_space_id_precedence_and_op_mapping() -> None:
+    body = (
+        b'{"changes":['
+        b'{"table":"t","id":"1","op":"insert","spaceId":"space-top","data":{"spaceId":"d"}},'
+        b'{"table":"t","id":"2","op":"insert","data":{"spaceId":"from-data"}},'
+        b'{"table":"t","id":"3","op":"update","fields":{"spaceId":{"value":"from-fields","at":"a"}}},'
+        b'{"table":"t","id":"4","op":"insert","data":{"spaceId":42}},'
+        b'{"table":"t","id":"5","op":"update","fields":{"spaceId":{"value":null,"at":"a"}}},'
+        b'{"table":"t","id":"6","op":"delete","data":{"x":1},"deletedAt":"2026-01-01T00:00:00.000Z"}'
+        b"]}"
+    )
+    rows = parse_push(body, "at").rows
+    assert [r.space_id for r in rows] == ["space-top", "from-data", "from-fields", None, None, None]
+    assert rows[2].data == '{"spaceId":"from-fields"}' and rows[2].field_meta == '{"spaceId":"a"}'
+    assert rows[5].data == '{"deletedAt":"2026-01-01T00:00:00.000Z","x":1}'
+    assert [r.space_id for r in parse_push(body, "updatedAt").rows] == [None] * 6
+
+
+def test_row_to_change_drops_fields_without_meta_and_clamps_schema() -> None:
+    row = (
+        "e1",
+        "t",
+        "r",
+        "update",
+        '{"a":1,"b":2}',
+        '{"a":"2026-01-01T00:00:00.000Z"}',
+        5,
+        0,
+        None,
+        None,
+        None,
+    )
+    change = row_to_change(row, "at")
+    assert change == {
+        "eventId": "e1",
+        "schemaVersion": 1,
+        "table": "t",
+        "id": "r",
+        "op": "update",
+        "fields": {"a": {"value": 1, "at": "2026-01-01T00:00:00.000Z"}},
+    }
+    assert "eventId" not in row_to_change(row, "at", stream=True)
+
+
+def test_encode_json_matches_go_encoder() -> None:
+    assert encode_json({"a": "<&>\u2028é"}) == '{"a":"\\u003c\\u0026\\u003e\\u2028é"}\n'.encode()
+
+
+def test_nan_is_not_json() -> None:
+    with pytest.raises(BadRequest):
+        parse_push(b'{"changes":[{"table":"t","id":"1","op":"insert","data":{"x":NaN}}]}', "at")
+
+
+def test_store_refuses_memory_and_pages_past_equal_stamps(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="memory"):
+        Store(Path(":memory:"))
+    store = Store(tmp_path / "s.db")
+    try:
+        row = PendingRow("t", "r", "insert", "{}", "{}", 1, None, None, None)
+        store.append("u", "app", "c", [row] * 12)
+        with store.write() as conn:
+            conn.execute("UPDATE sync_changes SET created_at = 42 WHERE rowid BETWEEN 3 AND 8")
+            conn.execute("UPDATE sync_changes SET created_at = 41 WHERE rowid < 3")
+        page = store.read(Scope("u"), "app", since=0, exclude_client="x", limit=4)
+        assert len(page.rows) == 8 and page.has_more and page.until == 42
+        rest = store.read(Scope("u"), "app", since=page.until, exclude_client="x", limit=4)
+        assert len(rest.rows) == 4 and not rest.has_more
+        assert store.read(Scope("other"), "app", since=0, exclude_client="x", limit=4).rows == []
+    finally:
+        store.close()
