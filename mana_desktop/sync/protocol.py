@@ -85,7 +85,8 @@ class SyncClient:
 
     async def stream(self, app: str, collections: Sequence[str], since: str
                      ) -> AsyncIterator[SseEvent]:
-        """Events of `/sync/{app}/stream` until the server closes it. Raises like the others."""
+        """Events of `/sync/{app}/stream` until the server closes it, after a synthetic
+        `open` event once the answer is 200. Raises like the other calls."""
         path = f"/sync/{quote(app, safe='')}/stream"
         params = {"collections": ",".join(collections), "since": since}
         token = await self._token()
@@ -105,6 +106,9 @@ class SyncClient:
                 if not response.is_success:
                     await response.aread()
                     self._raise_for_status(response)
+                # A synthetic first event: the stream is up (upstream may send nothing for
+                # 30 s, and headers only with the first event, §15.1).
+                yield SseEvent("open", "")
                 async for event in aparse_lines(response.aiter_lines()):
                     yield event
                 return
