@@ -18,6 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from mana_desktop.gui.qtcompat import emit
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Any]
@@ -55,7 +57,7 @@ class Bridge(QObject):
         self._callbacks[job_id] = (on_done, on_error)
         self._idle.clear()
         if len(self._callbacks) == 1:
-            self.sig_busy_changed.emit(True)
+            emit(self.sig_busy_changed, True)
         self._queue.put((job_id, job))
         return job_id
 
@@ -72,16 +74,16 @@ class Bridge(QObject):
                 result = job()
             except Exception as exc:
                 log.warning("background job failed: %s", exc, exc_info=True)
-                self.sig_job_finished.emit(job_id, False, exc)
+                emit(self.sig_job_finished, job_id, False, exc)
             else:
-                self.sig_job_finished.emit(job_id, True, result)
+                emit(self.sig_job_finished, job_id, True, result)
 
     @Slot(int, bool, object)
     def _on_job_finished(self, job_id: int, ok: bool, payload: object) -> None:
         on_done, on_error = self._callbacks.pop(job_id, (None, None))
         if not self._callbacks:
             self._idle.set()
-            self.sig_busy_changed.emit(False)
+            emit(self.sig_busy_changed, False)
         if ok and on_done is not None:
             on_done(payload)
         elif not ok and on_error is not None:
@@ -98,8 +100,8 @@ class Bridge(QObject):
     # -- events from other threads --------------------------------------------------------
     def notify_records_changed(self, changed: object) -> None:
         """Replica subscriber callback (runs on the committing thread)."""
-        self.sig_records_changed.emit(changed)
+        emit(self.sig_records_changed, changed)
 
     def notify_status(self, status: object) -> None:
         """Engine status callback (runs on the engine thread)."""
-        self.sig_status_changed.emit(status)
+        emit(self.sig_status_changed, status)

@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QFontMetrics,
     QMouseEvent,
     QPainter,
@@ -47,6 +48,7 @@ from mana_desktop.gui.card_layout import (
 )
 from mana_desktop.gui.formatting import format_moment
 from mana_desktop.gui.proposal_model import HEADER, Group, ProposalLike, ProposalListModel, Role
+from mana_desktop.gui.qtcompat import emit
 
 translate = QCoreApplication.translate
 Index = QModelIndex | QPersistentModelIndex
@@ -117,8 +119,8 @@ class CardDelegate(QStyledItemDelegate):
             "▾ " + group.mission_title, Qt.TextElideMode.ElideRight, geo.title.width()
         )
         painter.drawText(geo.title, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title)
-        meta = translate("Card", "planned {when} · {n} steps").format(
-            when=format_moment(group.planned_at) or "—", n=len(group.ids)
+        meta = translate("Card", "planned {when} · %n step(s)", "", len(group.ids)).format(
+            when=format_moment(group.planned_at) or "—"
         )
         painter.setFont(fonts.base)
         painter.setPen(theme.muted(pal))
@@ -128,6 +130,7 @@ class CardDelegate(QStyledItemDelegate):
             QFontMetrics(fonts.base).elidedText(meta, Qt.TextElideMode.ElideRight, geo.meta.width()),
         )
         if self._model.decidable_ids(group.iteration_id):
+            painter.setFont(fonts.base)
             self._paint_button(painter, pal, geo.reject_all, translate("Card", "Reject all  ⇧R"), False)
             self._paint_button(painter, pal, geo.approve_all, translate("Card", "Approve all  ⇧A"), True)
 
@@ -159,6 +162,7 @@ class CardDelegate(QStyledItemDelegate):
         if geo.status_line is not None:
             self._paint_status_line(painter, pal, geo.status_line, view, key, text.one_line(), fonts)
         painter.setOpacity(1.0)
+        painter.setFont(fonts.base)
         for name, rect in geo.buttons.items():
             label = button_label(name)
             if selected and name in ("approve", "reject"):
@@ -193,12 +197,11 @@ class CardDelegate(QStyledItemDelegate):
         prefix = suggests_text(view) + " · "
         painter.drawText(geo.header, _left(), prefix)
         if geo.mission_link is not None and geo.mission_link.width() > 0:
-            font = fonts.small
+            font = QFont(fonts.small)
             font.setUnderline(True)
             painter.setFont(font)
             painter.setPen(pal.color(QPalette.ColorRole.Link))
             painter.drawText(geo.mission_link, _left(), _elide(view.mission_title, font, geo.mission_link.width()))
-            font.setUnderline(False)
         if self.show_module:
             painter.setFont(fonts.small)
             painter.setPen(theme.muted(pal))
@@ -271,11 +274,11 @@ class CardDelegate(QStyledItemDelegate):
             return False
         what, key = hit
         if what == "mission":
-            self.sig_mission_clicked.emit(key)
+            emit(self.sig_mission_clicked, key)
         elif what in ("approve_all", "reject_all"):
-            self.sig_group_clicked.emit(what, key)
+            emit(self.sig_group_clicked, what, key)
         else:
-            self.sig_button_clicked.emit(what, key)
+            emit(self.sig_button_clicked, what, key)
         return True
 
 

@@ -51,8 +51,7 @@ class Fonts:
         # Copy: the option's font is a reference into a C++ temporary (a dangling pointer later).
         font = QFont(given)
         small = QFont(font)
-        small.setPointSizeF(max(6.0, font.pointSizeF() * 0.82))
-        small.setCapitalization(QFont.Capitalization.SmallCaps)
+        small.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
         bold = QFont(font)
         bold.setWeight(QFont.Weight.DemiBold)
         italic = QFont(font)
@@ -179,7 +178,8 @@ def _mission_link(view: ProposalLike, header: QRect, fonts: Fonts) -> QRect:
     fm = QFontMetrics(fonts.small)
     prefix = suggests_text(view) + " · "
     left = header.left() + fm.horizontalAdvance(prefix)
-    width = min(fm.horizontalAdvance(view.mission_title or ""), max(0, header.right() - left))
+    # +4: advances are rounded to ints, elision compares real widths.
+    width = min(fm.horizontalAdvance(view.mission_title or "") + 4, max(0, header.right() - left))
     return QRect(left, header.top(), width, header.height())
 
 
@@ -203,7 +203,7 @@ def layout_header(rect: QRect, title: str, fonts: Fonts) -> HeaderGeometry:
     reject_w = fm.horizontalAdvance(translate("Card", "Reject all  ⇧R")) + 20
     approve = QRect(inner.right() - approve_w + 1, inner.top(), approve_w, inner.height())
     reject = QRect(approve.left() - 8 - reject_w, inner.top(), reject_w, inner.height())
-    title_w = min(QFontMetrics(fonts.bold).horizontalAdvance("▾ " + title), reject.left() - inner.left() - 8)
+    title_w = min(QFontMetrics(fonts.bold).horizontalAdvance("▾ " + title) + 4, reject.left() - inner.left() - 8)
     title_rect = QRect(inner.left(), inner.top(), max(0, title_w), inner.height())
     meta = QRect(title_rect.right() + 8, inner.top(), max(0, reject.left() - title_rect.right() - 16), inner.height())
     return HeaderGeometry(title_rect, meta, approve, reject)

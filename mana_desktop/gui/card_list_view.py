@@ -7,6 +7,7 @@ from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from mana_desktop.gui.proposal_model import CARD, ProposalListModel, Role
+from mana_desktop.gui.qtcompat import emit
 
 
 class CardListView(QListView):
@@ -111,6 +112,6 @@ class CardListView(QListView):
         if action is None and event.text() == "?":
             action = "help"
         if action is not None:
-            self.sig_key_action.emit(action)
+            emit(self.sig_key_action, action)
             return
         super().keyPressEvent(event)

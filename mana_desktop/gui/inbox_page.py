@@ -18,6 +18,7 @@ from mana_desktop.gui.proposal_model import (
     Role,
     format_texts,
 )
+from mana_desktop.gui.qtcompat import emit
 from mana_desktop.gui.records_panel import RecordsPanel
 from mana_desktop.gui.reject_picker import RejectPicker
 from mana_desktop.gui.session import DecisionResult, Session
@@ -136,14 +137,14 @@ class InboxPage(QWidget):
         if not keep and self.model.card_ids():
             self.view.select_first_card()
         self._update_summary()
-        self.sig_loaded.emit()
+        emit(self.sig_loaded)
         if self._reload_again:
             self._reload_again = False
             self.reload()
 
     def _load_failed(self, exc: Exception) -> None:
         self._loading = False
-        self.session.sig_error.emit(str(exc))
+        emit(self.session.sig_error, str(exc))
 
     @staticmethod
     def model_visible() -> frozenset[str]:
@@ -172,7 +173,7 @@ class InboxPage(QWidget):
     # -- decisions --------------------------------------------------------------------------
     def _on_key(self, action: str) -> None:
         if action == "help":
-            self.sig_show_help.emit()
+            emit(self.sig_show_help)
             return
         if not self.view.current_is_visible() and self.view.currentIndex().isValid():
             # A decision on a card the user cannot see: show it first, act on the next key.

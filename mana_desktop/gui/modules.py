@@ -25,7 +25,7 @@ MODULES: tuple[ModuleInfo, ...] = (
     ModuleInfo("todo", "☑", "todo", "tasks", "title"),
     ModuleInfo("calendar", "▦", "calendar", "events", "title"),
     ModuleInfo("notes", "✎", "notes", "notes", "title"),
-    ModuleInfo("places", "⌖", "places", "places", "name"),
+    ModuleInfo("places", "◈", "places", "places", "name"),
     ModuleInfo("drink", "☕", "drink", "drinkEntries", "name"),
     ModuleInfo("food", "◍", "food", "meals", "description"),
     ModuleInfo("journal", "✐", "journal", "journalEntries", "title"),

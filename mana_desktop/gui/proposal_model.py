@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 )
 
 from mana_desktop.gui.formatting import ActionText, describe_action, describe_note
+from mana_desktop.gui.qtcompat import emit
 
 translate = QCoreApplication.translate
 
@@ -200,7 +201,7 @@ class ProposalListModel(QAbstractListModel):
         row = self._row_of.get((CARD, proposal_id))
         if row is not None:
             index = self.index(row)
-            self.dataChanged.emit(index, index)
+            emit(self.dataChanged, index, index)
 
     def _rebuild_rows(self) -> None:
         groups: dict[str, Group] = {}

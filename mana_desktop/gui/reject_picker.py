@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mana_desktop.gui.qtcompat import emit
+
 translate = QCoreApplication.translate
 
 REASONS = ("wrong-time", "wrong-content", "duplicate", "not-needed", "other")
@@ -94,11 +96,11 @@ class RejectPicker(QFrame):
 
     def confirm(self) -> None:
         self.hide()
-        self.sig_confirmed.emit(self.reason(), self.text.text().strip())
+        emit(self.sig_confirmed, self.reason(), self.text.text().strip())
 
     def cancel(self) -> None:
         self.hide()
-        self.sig_cancelled.emit()
+        emit(self.sig_cancelled)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:

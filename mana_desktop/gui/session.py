@@ -16,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from mana_desktop.gui.bridge import Bridge
 from mana_desktop.gui.proposal_model import ProposalLike
+from mana_desktop.gui.qtcompat import emit
 
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
@@ -109,7 +110,7 @@ class Session(QObject):
 
     def _flush_changes(self) -> None:
         changed, self._pending_change = self._pending_change, {}
-        self.sig_data_changed.emit(changed)
+        emit(self.sig_data_changed, changed)
         self.refresh_counts()
 
     # -- generic ----------------------------------------------------------------------------
@@ -123,7 +124,7 @@ class Session(QObject):
         return self.bridge.submit(job, on_done, on_error or self._report_error)
 
     def _report_error(self, exc: Exception) -> None:
-        self.sig_error.emit(str(exc) or type(exc).__name__)
+        emit(self.sig_error, str(exc) or type(exc).__name__)
 
     def refresh_counts(self) -> None:
         self.run(self.workbench.pending_counts, self.sig_counts_changed.emit)
@@ -140,7 +141,7 @@ class Session(QObject):
             views = [v for v in (wb.proposal(pid) for pid in touched) if v is not None]
             return DecisionResult(action, decision, views, label)
 
-        self.run(job, self._decided, lambda exc: self.sig_decision_failed.emit(str(exc), ids))
+        self.run(job, self._decided, lambda exc: emit(self.sig_decision_failed, str(exc), ids))
 
     def decide_iteration(self, action: str, iteration_id: str, label: str, **options: Any) -> None:
         wb = self.workbench
@@ -154,7 +155,7 @@ class Session(QObject):
             views = [v for v in (wb.proposal(pid) for pid in ids) if v is not None]
             return DecisionResult(action, decision, views, label)
 
-        self.run(job, self._decided, lambda exc: self.sig_decision_failed.emit(str(exc), []))
+        self.run(job, self._decided, lambda exc: emit(self.sig_decision_failed, str(exc), []))
 
     def undo(self, group: str | None = None, label: str = "") -> None:
         wb = self.workbench
@@ -165,10 +166,10 @@ class Session(QObject):
             views = [v for v in (wb.proposal(pid) for pid in ids) if v is not None]
             return DecisionResult("undo", changed_or_decision, views, label)
 
-        self.run(job, self._decided, lambda exc: self.sig_decision_failed.emit(str(exc), []))
+        self.run(job, self._decided, lambda exc: emit(self.sig_decision_failed, str(exc), []))
 
     def _decided(self, result: DecisionResult) -> None:
-        self.sig_decided.emit(result)
+        emit(self.sig_decided, result)
         self.refresh_counts()
 
 

@@ -52,6 +52,7 @@ def make_view(n: int, **over: Any) -> ProposalView:
 
 class FakeWorkbench:
     def __init__(self, views: list[ProposalView]) -> None:
+        self.calls: list[tuple[str, Any]] = []
         self._views = {v.id: v for v in views}
         self._lock = threading.Lock()
         self._groups = itertools.count(1)
@@ -114,5 +115,50 @@ class FakeWorkbench:
             self._views.update(before)
             return FakeDecision(name, list(before))
 
+
+
+def make_mission(mission_id: str = "m1", title: str = "Weekly review", iterations: int = 2) -> Any:
+    from mana_desktop.domain.mission import Mission
+
+    raw = {
+        "id": mission_id,
+        "title": title,
+        "objective": "Keep the week tidy",
+        "conceptMarkdown": "# Plan\n\n- look at <b>tasks</b>",
+        "cadence": {"kind": "daily", "atHour": 9, "atMinute": 0},
+        "state": "active",
+        "nextRunAt": "2026-11-25T09:00:00.000Z",
+        "iterations": [
+            {
+                "id": f"it{i}",
+                "startedAt": f"2026-11-2{i}T10:00:00.000Z",
+                "plan": [{"id": "s1", "summary": "Buy oat milk", "status": "staged",
+                          "intent": {"kind": "toolCall", "toolName": "create_task", "params": {}}}],
+                "overallStatus": "awaiting-review",
+                "summary": "Three small things",
+                "source": "server",
+            }
+            for i in range(iterations)
+        ],
+    }
+    return Mission.from_json(raw)
+
+
+class FakeMissionsMixin:
+    calls: list[tuple[str, Any]]
+
     def missions(self) -> list[Any]:
-        return []
+        return [make_mission()]
+
+    def activity(self) -> list[Any]:
+        return [{"mission_id": "m1", "mission_title": "Weekly review", "iteration_id": "it0",
+                 "at": "2026-11-24T10:02:00.000Z", "rationale": "Tidy up",
+                 "changes": [{"app": "todo", "summary": "created task Buy oat milk"}]}]
+
+    def revert_iteration(self, mission_id: str, iteration_id: str) -> None:
+        self.calls.append(("revert", (mission_id, iteration_id)))
+
+
+# The mission and activity API joins the inbox API (defined above, kept apart for reading).
+for _name in ("missions", "activity", "revert_iteration"):
+    setattr(FakeWorkbench, _name, getattr(FakeMissionsMixin, _name))

@@ -1,0 +1,246 @@
+"""The main window: header with status, sidebar, pages, undo bar; remembers geometry and page."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+
+from mana_desktop.gui.activity_page import ActivityPage
+from mana_desktop.gui.diagnostics import DiagnosticsDialog
+from mana_desktop.gui.dialogs import ShortcutSheet
+from mana_desktop.gui.header import Banner, StatusButton, banner_for_status
+from mana_desktop.gui.inbox_page import InboxPage
+from mana_desktop.gui.missions_page import MissionsPage
+from mana_desktop.gui.modules import BY_KEY
+from mana_desktop.gui.notifier import Notifier
+from mana_desktop.gui.qtcompat import emit
+from mana_desktop.gui.session import DecisionResult, Session
+from mana_desktop.gui.settings_page import SettingsPage
+from mana_desktop.gui.sidebar import Sidebar
+from mana_desktop.gui.undo_bar import UndoBar
+
+translate = QCoreApplication.translate
+
+
+def decision_text(result: DecisionResult) -> str:
+    label = result.label
+    if result.action == "approve":
+        return translate("Undo", "Approved “{what}”.").format(what=label)
+    if result.action == "reject":
+        return translate("Undo", "Rejected “{what}”.").format(what=label)
+    if result.action == "retry":
+        return translate("Undo", "Ran “{what}” again.").format(what=label)
+    return translate("Undo", "Undone.")
+
+
+class MainWindow(QMainWindow):
+    sig_page_changed = Signal(str)
+    """The page now shown (all, a module key, missions, activity, settings)."""
+    sig_language_changed = Signal(object)
+    """The user picked another language in Settings."""
+
+    def __init__(self, session: Session, settings_key: str = "default", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.qsettings = QSettings("mana-desktop", "mana-desktop")
+        self.settings_key = settings_key
+        self.setWindowTitle("Mana")
+        self.pages: dict[str, QWidget] = {}
+        self.stack = QStackedWidget()
+        self.sidebar = Sidebar()
+        self.status_button = StatusButton()
+        self.banner = Banner()
+        self.undo_bar = UndoBar()
+        self.notifier = Notifier(self)
+        self._build()
+        self._connect()
+        self._restore()
+
+    # -- layout -----------------------------------------------------------------------------
+    def _build(self) -> None:
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        header = QWidget()
+        header.setObjectName("header")
+        hbox = QHBoxLayout(header)
+        hbox.setContentsMargins(16, 6, 8, 6)
+        brand = QLabel("Mana")
+        brand.setObjectName("brand")
+        hbox.addWidget(brand)
+        hbox.addStretch(1)
+        hbox.addWidget(self.status_button)
+        outer.addWidget(header)
+        outer.addWidget(self.banner)
+        body = QHBoxLayout()
+        body.setSpacing(0)
+        body.addWidget(self.sidebar)
+        body.addWidget(self.stack, 1)
+        outer.addLayout(body, 1)
+        outer.addWidget(self.undo_bar)
+        self.setCentralWidget(central)
+
+    def _connect(self) -> None:
+        s = self.session
+        self.sidebar.sig_page_selected.connect(self.show_page)
+        s.sig_counts_changed.connect(self._on_counts)
+        s.sig_status_changed.connect(self._on_status)
+        s.sig_decided.connect(self._on_decided)
+        s.sig_decision_failed.connect(lambda message, _ids: self.undo_bar.show_message(message))
+        s.sig_error.connect(lambda text: self.banner.show_message("error", text))
+        s.sig_data_changed.connect(lambda _c: self._check_notifications())
+        self.undo_bar.sig_undo.connect(lambda group: s.undo(group))
+        self.status_button.sig_diagnostics.connect(self.open_diagnostics)
+        self.status_button.sig_offline_toggled.connect(self.set_offline)
+        self.status_button.sig_sync_now.connect(self._sync_now)
+        self.notifier.sig_activated.connect(self._raise_for)
+        QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo_bar.undo)
+        QShortcut(QKeySequence("Ctrl+1"), self, activated=lambda: self.show_page("all"))
+
+    # -- pages ------------------------------------------------------------------------------
+    def page(self, page: str) -> QWidget:
+        if page not in self.pages:
+            widget = self._make_page(page)
+            self.pages[page] = widget
+            self.stack.addWidget(widget)
+        return self.pages[page]
+
+    def _make_page(self, page: str) -> QWidget:
+        if page == "missions":
+            return MissionsPage(self.session)
+        if page == "activity":
+            return ActivityPage(self.session)
+        if page == "settings":
+            settings = SettingsPage(self.session)
+            settings.sig_offline_toggled.connect(self.set_offline)
+            settings.sig_language_changed.connect(self.sig_language_changed)
+            return settings
+        inbox = InboxPage(self.session, None if page == "all" else page)
+        inbox.sig_open_mission.connect(self.open_mission)
+        inbox.sig_show_help.connect(self.show_shortcuts)
+        inbox.reload()
+        return inbox
+
+    def show_page(self, page: str) -> None:
+        if page != "all" and page not in BY_KEY and page not in ("missions", "activity", "settings"):
+            page = "all"
+        widget = self.page(page)
+        self.stack.setCurrentWidget(widget)
+        if self.sidebar.current_page() != page:
+            self.sidebar.select_page(page)
+        if isinstance(widget, InboxPage):
+            widget.view.setFocus()
+        self.qsettings.setValue(f"{self.settings_key}/page", page)
+        emit(self.sig_page_changed, page)
+
+    def current_page(self) -> str:
+        for name, widget in self.pages.items():
+            if widget is self.stack.currentWidget():
+                return name
+        return ""
+
+    def open_mission(self, mission_id: str) -> None:
+        self.show_page("missions")
+        page = self.page("missions")
+        assert isinstance(page, MissionsPage)
+        page.select(mission_id)
+
+    def show_shortcuts(self) -> None:
+        sheet = ShortcutSheet(self)
+        sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        sheet.open()
+
+    def open_diagnostics(self) -> DiagnosticsDialog:
+        dialog = DiagnosticsDialog(self.session, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.offline.toggled.connect(self.set_offline)
+        dialog.load()
+        dialog.open()
+        return dialog
+
+    # -- events -----------------------------------------------------------------------------
+    def _on_counts(self, counts: dict[str, int]) -> None:
+        self.sidebar.set_counts(counts)
+        self.notifier.set_count(self.sidebar.count_of("all"))
+
+    def _on_status(self, status: Any) -> None:
+        self.status_button.set_status(status)
+        self.status_button.set_offline(bool(getattr(status, "work_offline", False)))
+        banner = banner_for_status(status)
+        if banner is not None:
+            self.banner.show_message(*banner)
+        elif self.banner.kind in ("signed-out", "paused"):
+            self.banner.hide()
+
+    def _on_decided(self, result: DecisionResult) -> None:
+        if result.action == "undo":
+            self.undo_bar.show_message(translate("Undo", "Undone."), 3.0)
+            return
+        until = getattr(result.decision, "undo_until", None)
+        window = float(getattr(self.session.settings, "undo_window_s", 8) or 8)
+        if isinstance(until, int | float):
+            window = max(0.5, until - time.time())
+        group = getattr(result.decision, "group", None)
+        self.undo_bar.show_decision(decision_text(result), group, window)
+
+    def set_offline(self, on: bool) -> None:
+        """Work offline: the engine stops talking to the server; changes wait in the outbox."""
+        self.status_button.set_offline(on)
+        settings_page = self.pages.get("settings")
+        if isinstance(settings_page, SettingsPage):
+            settings_page.set_offline(on)
+        s = self.session
+        from mana_desktop.gui.settings_page import _copy
+
+        if s.settings is not None:
+            s.settings = _copy(s.settings, work_offline=on)
+        engine, profile, settings = s.engine, s.profile, s.settings
+
+        def job() -> None:
+            if engine is not None:
+                engine.set_offline(on)
+            if profile is not None and settings is not None:
+                profile.save_settings(settings)
+
+        s.run(job)
+
+    def _sync_now(self) -> None:
+        engine = self.session.engine
+        if engine is not None:
+            self.session.run(engine.sync_now)
+
+    def _check_notifications(self) -> None:
+        wb = self.session.workbench
+        focused = self.isActiveWindow()
+        self.session.run(lambda: wb.proposals(status="pending"), lambda views: self.notifier.consider(views, focused))
+
+    def _raise_for(self, iteration_id: str) -> None:
+        self.raise_and_focus()
+        self.show_page("all")
+
+    def raise_and_focus(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    # -- persistence ------------------------------------------------------------------------
+    def _restore(self) -> None:
+        geometry = self.qsettings.value(f"{self.settings_key}/geometry")
+        if isinstance(geometry, QByteArray | bytes) and self.restoreGeometry(QByteArray(geometry)):
+            pass
+        else:
+            self.resize(1200, 800)
+        page = self.qsettings.value(f"{self.settings_key}/page", "all")
+        self.show_page(str(page) if page else "all")
+        self.session.refresh_counts()
+        self._check_notifications()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.qsettings.setValue(f"{self.settings_key}/geometry", self.saveGeometry())
+        self.qsettings.sync()
+        super().closeEvent(event)
