@@ -13,8 +13,12 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mana_desktop.domain.paths import demo_data_dir
+
+if TYPE_CHECKING:
+    from mana_desktop.demo.session import DemoSession
 
 EXIT_NO_DISPLAY = 2
 # Qt platforms that need no X11 or Wayland display server.
@@ -85,11 +89,9 @@ def run_demo(
         session.stop()
 
 
-def _announce(session: object, gui: bool) -> None:
+def _announce(session: DemoSession, gui: bool) -> None:
     from mana_desktop.demo.seed import DEMO_EMAIL
-    from mana_desktop.demo.session import DemoSession
 
-    assert isinstance(session, DemoSession)
     print(
         f"Mana Desktop demo: server {session.url} (mission runner every "
         f"{session.runner.tick_s if session.runner else 0:g} s)",
@@ -98,11 +100,10 @@ def _announce(session: object, gui: bool) -> None:
     print(f"  demo data: {session.data_dir}  (start over with: mana-desktop demo --reset)")
     if not gui:
         print(f"  profile:   {session.profile_dir}  (signed in as {DEMO_EMAIL})")
-        print(
-            "  try: mana-desktop --data-dir "
-            f"{session.profile_dir} sync   then   ... inbox list   (Ctrl+C stops the demo)",
-            flush=True,
-        )
+        profile = session.profile_dir
+        print(f"  try:       mana-desktop sync --data-dir {profile}")
+        print(f"             mana-desktop inbox list --data-dir {profile}")
+        print("  Ctrl+C stops the demo.", flush=True)
 
 
 def _serve_until_interrupted() -> int:
