@@ -102,7 +102,9 @@ class Missions:
         )
 
     def _view(self, mission: Mission, pending: int) -> MissionView:
-        return MissionView.of(mission, cadence_math.describe(mission.cadence, self._ctx.lang), pending)
+        return MissionView.of(
+            mission, cadence_math.describe(mission.cadence, self._ctx.lang), pending
+        )
 
     def create(
         self,

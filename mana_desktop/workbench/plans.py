@@ -8,7 +8,7 @@ write finds nothing to do and the loop ends).
 
 from __future__ import annotations
 
-import copy
+import json
 from typing import Any
 
 from mana_desktop.domain.actor import Actor, origin_for
@@ -17,7 +17,6 @@ from mana_desktop.domain.mission import (
     MISSIONS_COLLECTION,
     find_iteration,
     find_step,
-    raw_iterations,
     refresh_overall_status,
 )
 from mana_desktop.domain.timeutil import format_ms
@@ -41,8 +40,11 @@ class PlanEdits:
             if record is None or record.deleted_at:
                 return None
             data = {**record.data, "id": record.id}
-            its = raw_iterations(data)
-            self._missions[mission_id] = (data, its, copy.deepcopy(its))
+            # Records are decoded fresh on every read, so these dicts are ours to edit; a JSON
+            # snapshot (cheaper than a deep copy) tells later whether anything changed.
+            raw = data.get("iterations")
+            its = [it for it in raw if isinstance(it, dict)] if isinstance(raw, list) else []
+            self._missions[mission_id] = (data, its, _snapshot(its))
         data, its, _ = self._missions[mission_id]
         return data, its
 
@@ -83,7 +85,7 @@ class PlanEdits:
         now = format_ms(self._ctx.now())
         for mission_id, (_, its, original) in self._missions.items():
             fields = dict(self._extra.get(mission_id, {}))
-            if its != original:
+            if _snapshot(its) != original:
                 fields["iterations"] = its
             if not fields:
                 continue
@@ -97,3 +99,7 @@ class PlanEdits:
                 actor=actor,
                 origin=origin_for(actor),
             )
+
+
+def _snapshot(iterations: list[dict[str, Any]]) -> str:
+    return json.dumps(iterations, sort_keys=True, default=str)

@@ -111,7 +111,9 @@ class Reverter:
             return 1
         if effect["op"] == "update":
             before = effect.get("before") or {}
-            fields = {k: v for k, v in before.items() if k != "updatedAt" and record.data.get(k) != v}
+            fields = {
+                k: v for k, v in before.items() if k != "updatedAt" and record.data.get(k) != v
+            }
             if not fields:
                 return 0
             fields["updatedAt"] = format_ms(self._ctx.now())

@@ -16,6 +16,7 @@ COLUMNS = (
     "planned_at", "error", "decided_at", "decided_by", "reason", "feedback", "decided_elsewhere",
     "decision_group", "effects", "reverted_at",
 )  # fmt: skip
+_PARAMS = COLUMNS.index("params")
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM wb_proposals"
 # The columns a decision may change, saved before it so undo can put them back.
 MUTABLE = (
@@ -43,6 +44,8 @@ def fetch_one(conn: sqlite3.Connection, proposal_id: str) -> Row | None:
 def insert(conn: sqlite3.Connection, row: Mapping[str, Any]) -> bool:
     """Insert unless the step already has a proposal; True when this call inserted it."""
     values = [row.get(c) for c in COLUMNS]
+    if not isinstance(values[_PARAMS], str):
+        values[_PARAMS] = json.dumps(values[_PARAMS], ensure_ascii=False)
     cur = conn.execute(
         f"INSERT OR IGNORE INTO wb_proposals ({', '.join(COLUMNS)}) "
         f"VALUES ({', '.join('?' for _ in COLUMNS)})",
@@ -65,7 +68,8 @@ def snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def params_of(row: Mapping[str, Any]) -> dict[str, Any]:
-    value = json.loads(row["params"] or "{}")
+    raw = row["params"]
+    value = raw if isinstance(raw, dict) else json.loads(raw or "{}")
     return value if isinstance(value, dict) else {}
 
 

@@ -15,7 +15,7 @@ written back only when that changes it (markers restored after a server rewrite)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from mana_desktop.domain.actor import ai_actor
@@ -44,14 +44,14 @@ _DENIED = {
 }
 
 
-def mission_ids(changed: ChangeSet | None, all_ids: Iterable[str]) -> list[str]:
+def mission_ids(changed: ChangeSet | None, all_ids: Callable[[], Iterable[str]]) -> list[str]:
     """The missions a change set asks us to look at (coarse or None: all of them)."""
     if changed is None:
-        return list(all_ids)
+        return list(all_ids())
     ids = changed.get((MISSIONS_APP, MISSIONS_COLLECTION))
     if ids is None:
         return []
-    return sorted(ids) if ids else list(all_ids)
+    return sorted(ids) if ids else list(all_ids())
 
 
 class Stager:
@@ -64,7 +64,7 @@ class Stager:
             return {}  # an unrelated change: constant cost, whatever the number of missions
         self._ctx.ensure_schema()
         ids = mission_ids(
-            changed, (r.id for r in self._ctx.replica.list(*key, include_deleted=True))
+            changed, lambda: [r.id for r in self._ctx.replica.list(*key, include_deleted=True)]
         )
         if not ids:
             return {}
@@ -186,7 +186,7 @@ class Stager:
             "kind": "note" if is_note else "tool",
             "module": spec.module if spec else ("notes" if is_note else "unknown"),
             "tool_name": tool_name,
-            "params": json.dumps(params if not is_note else {"body": intent.get("body", "")}, ensure_ascii=False),
+            "params": params if not is_note else {"body": intent.get("body", "")},  # JSON on insert
             "rationale": rationale, "actor": json.dumps(actor, ensure_ascii=False),
             "mission_title": str(mission.get("title") or ""),
             "step_summary": str(step.get("summary") or ""),
@@ -216,11 +216,11 @@ class Stager:
             key = "unknown_tool" if spec is None else "not_runnable"
             row.update(status="unsupported", error=message(key, lang, tool=tool))
             return
-        params, errors = validate(spec, json.loads(row["params"]), lang=lang)
+        params, errors = validate(spec, row["params"], lang=lang)
         if errors:
             row.update(status="failed", error=" ".join(errors))
             return
-        row["params"] = json.dumps(params, ensure_ascii=False)
+        row["params"] = params
         if policy == "auto":
             self._run_auto(tx, row, params)
 
