@@ -27,9 +27,7 @@ class PlanEdits:
     def __init__(self, ctx: Context, tx: Any) -> None:
         self._ctx = ctx
         self._tx = tx
-        self._missions: dict[
-            str, tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
-        ] = {}
+        self._missions: dict[str, tuple[dict[str, Any], list[dict[str, Any]], str]] = {}
         self._actors: dict[str, Actor] = {}
         self._extra: dict[str, dict[str, Any]] = {}
 
