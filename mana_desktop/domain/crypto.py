@@ -22,7 +22,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -32,6 +32,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from mana_desktop.domain.crypto_registry import encrypted_fields
+from mana_desktop.domain.spaces import (
+    SpaceContext,
+    is_personal_scope,
+    is_read_only,
+    stamp_new_record,
+    strip_immutable,
+)
 
 ENC_PREFIX: Final = "enc:1:"
 KEY_BYTES: Final = 32
@@ -319,3 +326,59 @@ def unwrap_key(wrapping: MasterKey, wrapped_b64: str, iv_b64: str) -> MasterKey:
         return MasterKey(raw)
     except KeyFormatError:
         raise DecryptError("the unwrapped key is not 32 bytes") from None
+
+
+# -- one seam for the layers ----------------------------------------------------------------
+
+KeySource = Callable[[], MasterKey | None]
+
+
+class RecordCipher:
+    """Decrypt-on-read and stamp-and-encrypt-on-write for one signed-in user.
+
+    `key` is asked on every call (e.g. `lambda: vault.key`), so a lock or unlock takes effect
+    at once; `spaces` is the current SpaceContext (or a callable returning it). Pure and
+    thread-safe: the store, the workbench and the GUI each hold one.
+    """
+
+    def __init__(self, user_id: str, key: KeySource,
+                 spaces: SpaceContext | Callable[[], SpaceContext] | None = None) -> None:
+        self.user_id = user_id
+        self._key = key
+        self._spaces = spaces
+
+    @property
+    def context(self) -> SpaceContext:
+        spaces = self._spaces
+        if spaces is None:
+            return SpaceContext(self.user_id)
+        return spaces if isinstance(spaces, SpaceContext) else spaces()
+
+    @property
+    def locked(self) -> bool:
+        return self._key() is None
+
+    def reveal(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A record's data for display, staging and tool execution (LockedValue markers
+        where a value cannot be opened)."""
+        return decrypt_record(data, self._key())
+
+    def seal_insert(self, table: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A new record as stored and pushed: tenancy stamps filled in (creating hook), then
+        the registry fields sealed unless the record goes to a shared Space."""
+        context = self.context
+        stamped = stamp_new_record(table, data, user_id=self.user_id,
+                                   space_id=context.effective_space_id())
+        return encrypt_record(table, stamped, self._key(),
+                              personal=is_personal_scope(stamped.get("spaceId"), context))
+
+    def seal_update(self, table: str, fields: Mapping[str, Any],
+                    existing: Mapping[str, Any]) -> dict[str, Any]:
+        """An update's changed fields as stored and pushed: immutable stamps stripped, the
+        registry fields sealed by the Space of the `existing` record."""
+        return encrypt_record(table, strip_immutable(fields), self._key(),
+                              personal=is_personal_scope(existing.get("spaceId"), self.context))
+
+    def read_only(self, data: Mapping[str, Any]) -> bool:
+        """Records of shared Spaces are shown read-only."""
+        return is_read_only(data, self.context)
