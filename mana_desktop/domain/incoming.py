@@ -24,7 +24,7 @@ FieldWrite = tuple[str, Any, str]  # (field, value, canonical at)
 class Incoming:
     """A validated remote change, reduced to field writes."""
 
-    __slots__ = ("actor", "event_id", "hard_delete", "id", "op", "table", "writes")
+    __slots__ = ("_writes", "actor", "data", "event_id", "hard_delete", "id", "insert_at", "op", "table")
 
     def __init__(
         self,
@@ -33,20 +33,34 @@ class Incoming:
         op: str,
         event_id: str | None,
         actor: Any,
-        writes: list[FieldWrite],
+        writes: list[FieldWrite] | None,
         hard_delete: bool = False,
+        data: dict[str, Any] | None = None,
+        insert_at: str = CANON_EPOCH,
     ) -> None:
         self.table = table
         self.id = record_id
         self.op = op
         self.event_id = event_id
         self.actor = actor
-        self.writes = writes
+        self._writes = writes
         self.hard_delete = hard_delete
+        # A plain insert keeps its data and one stamp time; its writes are made only when
+        # the record already exists (the fast path creates new records from `data` directly).
+        self.data = data
+        self.insert_at = insert_at
+
+    @property
+    def writes(self) -> list[FieldWrite]:
+        if self._writes is None:
+            data = self.data or {}
+            at = self.insert_at
+            self._writes = [(k, v, at) for k, v in data.items() if k not in INTERNAL_KEYS]
+        return self._writes
 
 
 def _bad_key(value: object, name: str) -> str | None:
-    if not isinstance(value, str) or not value:
+    if type(value) is not str or not value:
         return f"{name} must be a non-empty string"
     if len(value) > MAX_ID_LENGTH:
         return f"{name} is longer than {MAX_ID_LENGTH} characters"
@@ -56,24 +70,34 @@ def _bad_key(value: object, name: str) -> str | None:
 
 
 def _envelope_reason(raw: dict[str, Any]) -> str | None:
-    """Upstream's shape checks on the envelope (everything except fields and data)."""
-    reason = _bad_key(raw.get("table"), "table") or _bad_key(raw.get("id"), "id")
-    if reason:
-        return reason
-    if raw.get("op") not in OPS:
-        return f"op must be insert, update or delete, not {str(raw.get('op'))[:20]!r}"
+    """Upstream's shape checks on the envelope (everything except fields and data).
+
+    Straight-line code on purpose: it runs once per change of every page.
+    """
+    table, record_id = raw.get("table"), raw.get("id")
+    if not (
+        type(table) is str and type(record_id) is str
+        and 0 < len(table) <= MAX_ID_LENGTH and 0 < len(record_id) <= MAX_ID_LENGTH
+        and table.isprintable() and record_id.isprintable()
+    ):
+        return _bad_key(table, "table") or _bad_key(record_id, "id")
+    op = raw.get("op")
+    if op not in OPS:
+        return f"op must be insert, update or delete, not {str(op)[:20]!r}"
     version = raw.get("schemaVersion")
-    if version is not None:
-        if isinstance(version, bool) or not isinstance(version, int | float):
-            return "schemaVersion must be a number"
-        if version > SUPPORTED_SCHEMA:
-            return f"schemaVersion {version} is newer than this client understands"
-    for key, kind in (("eventId", str), ("origin", str), ("spaceId", str)):
-        value = raw.get(key)
-        if value is not None and not isinstance(value, kind):
-            return f"{key} must be a string"
+    if version is not None and type(version) is not int and type(version) is not float:
+        return "schemaVersion must be a number"
+    if version is not None and version > SUPPORTED_SCHEMA:
+        return f"schemaVersion {version} is newer than this client understands"
+    event_id, origin, space = raw.get("eventId"), raw.get("origin"), raw.get("spaceId")
+    if event_id is not None and type(event_id) is not str:
+        return "eventId must be a string"
+    if origin is not None and type(origin) is not str:
+        return "origin must be a string"
+    if space is not None and type(space) is not str:
+        return "spaceId must be a string"
     actor = raw.get("actor")
-    if actor is not None and not isinstance(actor, dict):
+    if actor is not None and type(actor) is not dict:
         return "actor must be an object"
     return None
 
@@ -115,7 +139,7 @@ def _insert_time(data: dict[str, Any]) -> str:
 
 def parse_change(raw: object) -> Incoming | str:
     """A validated change, or the reason it must be dropped."""
-    if not isinstance(raw, dict):
+    if type(raw) is not dict:
         return f"a change must be an object, not {type(raw).__name__}"
     reason = _envelope_reason(raw)
     if reason:
@@ -128,6 +152,9 @@ def parse_change(raw: object) -> Incoming | str:
     if op == "insert":
         if data is None:
             return "an insert must carry data"
+        if raw.get("deletedAt") is None:
+            return Incoming(raw["table"], raw["id"], op, raw.get("eventId"), raw.get("actor"),
+                            None, data=data, insert_at=_insert_time(data))
         at = _insert_time(data)
         writes = [(k, v, at) for k, v in data.items() if k not in INTERNAL_KEYS]
     if raw.get("fields") is not None and op != "insert":

@@ -87,8 +87,29 @@ def same_value(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def encode_meta(meta: dict[str, Stamp]) -> str:
-    """Compact JSON: distinct stamps once, fields point at them (inserts share one stamp)."""
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+# The previous actor and its JSON: a page repeats the same actor thousands of times. (Dict
+# equality treats 1 and True alike; actors hold strings, so that cannot mix up two actors.)
+_last_actor: tuple[Any, str] = (None, "null")
+
+
+def stamp_json(stamp: Stamp) -> str:
+    global _last_actor
+    at, origin, actor = stamp
+    last = _last_actor  # one read: another thread may replace it meanwhile
+    if actor is not last[0] and actor != last[0]:
+        last = _last_actor = (actor, _encode(actor))
+    origin_json = '"server-replay"' if origin == REPLAY else _encode(origin)
+    return '["' + at + '",' + origin_json + "," + last[1] + "]"
+
+
+def encode_meta(meta: dict[str, Stamp], data: dict[str, Any] | None = None) -> str:
+    """Compact JSON of a record's stamps.
+
+    `{"u": stamp}` when one stamp covers exactly the fields of `data` (an inserted record: the
+    common case, and the cheapest to write); otherwise `{"f": {field: i}, "s": [stamps]}`
+    with each distinct stamp written once.
+    """
     stamps: list[Stamp] = []
     index: dict[int, int] = {}
     fields: dict[str, int] = {}
@@ -98,15 +119,20 @@ def encode_meta(meta: dict[str, Stamp]) -> str:
             i = index[id(stamp)] = len(stamps)
             stamps.append(stamp)
         fields[name] = i
-    return json.dumps({"f": fields, "s": stamps}, separators=(",", ":"))
+    if len(stamps) == 1 and data is not None and len(data) == len(meta) and data.keys() == meta.keys():
+        return '{"u":' + stamp_json(stamps[0]) + "}"
+    return '{"f":' + _encode(fields) + ',"s":[' + ",".join(map(stamp_json, stamps)) + "]}"
 
 
-def decode_meta(text: str | None) -> dict[str, Stamp]:
+def decode_meta(text: str | None, data: dict[str, Any]) -> dict[str, Stamp]:
     """The stamps of a stored record (an empty map for a missing or unreadable value)."""
     if not text:
         return {}
     try:
         raw = json.loads(text)
+        if "u" in raw:
+            u = raw["u"]
+            return dict.fromkeys(data, (u[0], u[1], u[2]))
         stamps = [(s[0], s[1], s[2]) for s in raw["s"]]
         return {name: stamps[i] for name, i in raw["f"].items()}
     except (ValueError, KeyError, IndexError, TypeError):
@@ -136,15 +162,39 @@ def read_field_meta(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def new_from_insert(record_id: str, data: dict[str, Any], at: str, actor: Any) -> RecordState:
+    """The state of a record an insert creates (same result as applying its writes to
+    `{"id": record_id}`, without the per-field comparisons: the initial-sync fast path)."""
+    stamp: Stamp = (at, REPLAY, actor)
+    if "__fieldMeta" in data or "_updatedAtIndex" in data:
+        fields = {k: v for k, v in data.items() if k not in INTERNAL_KEYS}
+    else:
+        fields = dict(data)
+    meta = dict.fromkeys(fields, stamp)
+    uniform = "id" in fields  # the stamp covers every field of data
+    if not uniform:
+        fields = {"id": record_id, **fields}
+    state = RecordState(fields, meta)
+    state.dirty = True
+    state.uniform = stamp if uniform else None
+    return state
+
+
 class RecordState:
     """One record while a page is applied: its data and stamps, and whether they changed."""
 
-    __slots__ = ("data", "dirty", "meta")
+    __slots__ = ("data", "dirty", "meta", "uniform")
 
     def __init__(self, data: dict[str, Any], meta: dict[str, Stamp]) -> None:
         self.data = data
         self.meta = meta
         self.dirty = False
+        self.uniform: Stamp | None = None  # set while every field carries this one stamp
+
+    def encoded_meta(self) -> str:
+        if self.uniform is not None:
+            return '{"u":' + stamp_json(self.uniform) + "}"
+        return encode_meta(self.meta, self.data)
 
     @property
     def hard_deleted(self) -> bool:
@@ -200,7 +250,9 @@ def apply_writes(
         data[name] = value
         meta[name] = stamp
         changed = True
-    state.dirty = state.dirty or changed
+    if changed:
+        state.dirty = True
+        state.uniform = None
     return changed
 
 
@@ -213,6 +265,7 @@ def apply_hard_delete(state: RecordState) -> bool:
     # No actor: two hard deletes by different actors must converge to the same tombstone.
     state.meta = {"deletedAt": (HARD_DELETE_AT, REPLAY, None)}
     state.dirty = True
+    state.uniform = None
     return True
 
 

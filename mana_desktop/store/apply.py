@@ -10,18 +10,21 @@ from typing import Any, Final
 from mana_desktop.domain.changeset import ChangeSet
 from mana_desktop.domain.incoming import Incoming, parse_change
 from mana_desktop.domain.lww import (
-    Conflict as ConflictTuple,
-)
-from mana_desktop.domain.lww import (
+    REPLAY,
     RecordState,
     apply_hard_delete,
     apply_writes,
+    new_from_insert,
+    stamp_json,
+)
+from mana_desktop.domain.lww import (
+    Conflict as ConflictTuple,
 )
 from mana_desktop.domain.timeutil import now_ms
 from mana_desktop.store.events import EventMemory
 from mana_desktop.store.journal import write_journal
 from mana_desktop.store.models import ApplyResult, Conflict
-from mana_desktop.store.rows import UPSERT, load_states, state_row
+from mana_desktop.store.rows import UPSERT, dumps, load_states, state_row
 
 MAX_DETAIL: Final = 2000  # characters of a dropped change kept in the journal
 
@@ -74,22 +77,56 @@ def _dedup(parsed: list[Incoming], events: EventMemory | None) -> tuple[list[Inc
     return fresh, page_ids, duplicates
 
 
+def _fast_row(app: str, change: Incoming) -> tuple[Any, ...] | None:
+    """The stored row of an insert creating a new record whose data carries its own id.
+
+    Initial syncs are almost only these; building the row directly (no per-field LWW, one
+    stamp for the whole record) is what keeps bulk apply near the speed of raw executemany.
+    """
+    data = change.data
+    if data is None or change._writes is not None or data.get("id") != change.id:
+        return None
+    if "__fieldMeta" in data or "_updatedAtIndex" in data:
+        return None
+    deleted = data.get("deletedAt")
+    stamp = (change.insert_at, REPLAY, change.actor)
+    return (
+        app, change.table, change.id, dumps(data), '{"u":' + stamp_json(stamp) + "}",
+        deleted if isinstance(deleted, str) and deleted else None,
+    )
+
+
 def _merge(
     app: str,
     fresh: list[Incoming],
     states: dict[tuple[str, str], RecordState],
     detect_conflicts: bool,
-) -> tuple[ChangeSet, list[Conflict]]:
+) -> tuple[list[tuple[Any, ...]], ChangeSet, list[Conflict]]:
+    """Rows to write, the change set and the conflicts of one page."""
     changed: ChangeSet = {}
     conflicts: list[Conflict] = []
     found: list[ConflictTuple] | None = [] if detect_conflicts else None
+    rows: list[tuple[Any, ...] | None] = []
+    fast: dict[tuple[str, str], tuple[int, Incoming]] = {}  # key -> (row index, its insert)
     for change in fresh:
         key = (change.table, change.id)
         state = states.get(key)
         if state is None:
-            # Unknown record: create it, even for a delete (a tombstone; upstream skips it).
-            state = states[key] = RecordState({"id": change.id}, {})
-            state.dirty = True
+            earlier = fast.pop(key, None)
+            if earlier is not None:  # a second change to a record created by this page
+                rows[earlier[0]] = None
+                first = earlier[1]
+                state = states[key] = new_from_insert(first.id, first.data or {}, first.insert_at, first.actor)
+            else:
+                row = _fast_row(app, change)
+                if row is not None:
+                    fast[key] = (len(rows), change)
+                    rows.append(row)
+                    changed.setdefault((app, change.table), set()).add(change.id)
+                    continue
+                # Unknown record: create it, even for a delete (a tombstone; upstream skips it).
+                state = states[key] = RecordState({"id": change.id}, {})
+                state.dirty = True
         if change.hard_delete:
             apply_hard_delete(state)
         else:
@@ -99,7 +136,9 @@ def _merge(
         if found:
             conflicts.extend(Conflict(app, change.table, change.id, *c) for c in found)
             found.clear()
-    return changed, conflicts
+    out = [row for row in rows if row is not None]
+    out.extend(state_row(app, coll, rid, st) for (coll, rid), st in states.items() if st.dirty)
+    return out, changed, conflicts
 
 
 def apply_page(
@@ -116,11 +155,8 @@ def apply_page(
     fresh, page_ids, duplicates = _dedup(parsed, events)
     states = load_states(conn, app, {(c.table, c.id) for c in fresh})
     initial = collection is not None and _stored_cursor(conn, app, collection) is None
-    changed, conflicts = _merge(app, fresh, states, detect_conflicts=not initial)
-    conn.executemany(
-        UPSERT,
-        [state_row(app, coll, rid, st) for (coll, rid), st in states.items() if st.dirty],
-    )
+    rows, changed, conflicts = _merge(app, fresh, states, detect_conflicts=not initial)
+    conn.executemany(UPSERT, rows)
     for conflict in conflicts:
         write_journal(
             conn, "conflict",

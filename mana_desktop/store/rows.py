@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Final
 
-from mana_desktop.domain.lww import RecordState, decode_meta, encode_meta, to_field_meta
+from mana_desktop.domain.lww import RecordState, decode_meta, to_field_meta
 from mana_desktop.store.models import Record
 
 CHUNK: Final = 500  # ids per IN (...) query
@@ -21,8 +21,7 @@ SELECT_ONE: Final = (
 )
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
 
 
 def load_states(
@@ -42,7 +41,8 @@ def load_states(
                 f"AND id IN ({marks})"
             )
             for record_id, data, meta in conn.execute(sql, (app, collection, *chunk)):
-                states[(collection, record_id)] = RecordState(json.loads(data), decode_meta(meta))
+                record = json.loads(data)
+                states[(collection, record_id)] = RecordState(record, decode_meta(meta, record))
     return states
 
 
@@ -52,7 +52,7 @@ def state_row(app: str, collection: str, record_id: str, state: RecordState) -> 
         collection,
         record_id,
         dumps(state.data),
-        encode_meta(state.meta),
+        state.encoded_meta(),
         state.deleted_at(),  # type: ignore[return-value]
     )
 
@@ -60,12 +60,13 @@ def state_row(app: str, collection: str, record_id: str, state: RecordState) -> 
 def to_record(
     app: str, collection: str, record_id: str, data: str, meta: str, deleted_at: str | None
 ) -> Record:
+    record = json.loads(data)
     return Record(
         app=app,
         collection=collection,
         id=record_id,
-        data=json.loads(data),
-        field_meta=to_field_meta(decode_meta(meta)),
+        data=record,
+        field_meta=to_field_meta(decode_meta(meta, record)),
         deleted_at=deleted_at,
     )
 
@@ -76,4 +77,5 @@ def read_state(
     row = conn.execute(SELECT_ONE, (app, collection, record_id)).fetchone()
     if row is None:
         return None
-    return RecordState(json.loads(row[0]), decode_meta(row[1]))
+    record = json.loads(row[0])
+    return RecordState(record, decode_meta(row[1], record))

@@ -73,7 +73,7 @@ def _v1(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-def _meta_from_times(times_text: str) -> str:
+def _meta_from_times(times_text: str, data_text: str) -> str:
     """Version 1 kept `{field: at}`; version 2 keeps a stamp `(at, origin, actor)` per field."""
     try:
         times: Any = json.loads(times_text)
@@ -84,17 +84,21 @@ def _meta_from_times(times_text: str) -> str:
         canonical = canon_at(at) if isinstance(at, str) else None
         if canonical is not None:
             stamps[name] = (canonical, REPLAY, None)
-    return encode_meta(stamps)
+    try:
+        data = json.loads(data_text)
+    except ValueError:
+        data = None
+    return encode_meta(stamps, data if isinstance(data, dict) else None)
 
 
 def _v2(conn: sqlite3.Connection) -> None:
     for statement in V2.split(";"):
         if statement.strip():
             conn.execute(statement)
-    rows = conn.execute("SELECT app, collection, id, field_times FROM records").fetchall()
+    rows = conn.execute("SELECT app, collection, id, field_times, data FROM records").fetchall()
     conn.executemany(
         "UPDATE records SET meta = ? WHERE app = ? AND collection = ? AND id = ?",
-        [(_meta_from_times(times), app, coll, rid) for app, coll, rid, times in rows],
+        [(_meta_from_times(times, data), app, coll, rid) for app, coll, rid, times, data in rows],
     )
     conn.execute("ALTER TABLE records DROP COLUMN field_times")
     # Version 1 kept one row per event id; now one row per applied page (cheap to write).

@@ -1,0 +1,134 @@
+"""Replica store benchmarks (issue 3).
+
+- apply N changes from response bytes (json parse included) to committed rows, page by page
+  with their cursors, against the floor: a raw sqlite3 executemany of the very same rows into
+  the same table, one transaction per page, measured in the same run;
+- one incremental change (a one-change page with its cursor) with M records stored.
+
+Quick mode uses smaller sizes: N = 20,000 and M = 50,000 (full: 100,000 and 500,000).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.report import Result
+from mana_desktop.store.replica import Replica
+
+AREA = "store"
+PAGE = 1000
+COLLECTIONS = [("todo", "tasks"), ("todo", "projects"), ("calendar", "events"),
+               ("notes", "notes"), ("habits", "habitLogs")]
+ACTOR = {"kind": "user", "principalId": "u-1", "displayName": "Till"}
+
+
+def _change(n: int, collection: str) -> dict[str, Any]:
+    return {
+        "eventId": f"00000000-0000-4000-8000-{n:012d}",
+        "schemaVersion": 1,
+        "table": collection,
+        "id": f"rec-{n}",
+        "op": "insert",
+        "data": {
+            "id": f"rec-{n}", "title": f"Item number {n}", "priority": "medium",
+            "isCompleted": n % 3 == 0, "order": n, "spaceId": "space-1", "authorId": "u-1",
+            "visibility": "space", "createdAt": f"2026-04-{1 + n % 28:02d}T10:00:{n % 60:02d}.123Z",
+        },
+        "spaceId": "space-1",
+        "actor": ACTOR,
+        "origin": "user",
+    }
+
+
+def make_pages(total: int) -> list[tuple[str, str, bytes]]:
+    """Response bodies as the server sends them: (app, collection, bytes)."""
+    pages = []
+    per = total // len(COLLECTIONS)
+    n = 0
+    for app, collection in COLLECTIONS:
+        for start in range(0, per, PAGE):
+            changes = [_change(n + i, collection) for i in range(min(PAGE, per - start))]
+            n += len(changes)
+            body = {"serverChanges": changes, "conflicts": [],
+                    "syncedUntil": f"2026-04-27T09:00:{start % 60:02d}.{start:06d}Z", "hasMore": True}
+            pages.append((app, collection, json.dumps(body).encode()))
+    return pages
+
+
+def apply_all(replica: Replica, pages: list[tuple[str, str, bytes]]) -> float:
+    start = time.perf_counter()
+    for app, collection, body in pages:
+        response = json.loads(body)
+        replica.apply_remote(app, response["serverChanges"], collection=collection,
+                             cursor=response["syncedUntil"])
+    return time.perf_counter() - start
+
+
+def floor_rows(path: Path, pages: list[tuple[str, str, bytes]]) -> list[list[tuple[Any, ...]]]:
+    """The rows our apply committed, grouped and ordered as the pages delivered them."""
+    conn = sqlite3.connect(path)
+    stored = {(r[1], r[2]): r for r in conn.execute(
+        "SELECT app, collection, id, data, meta, deleted_at FROM records")}
+    conn.close()
+    return [[stored[(collection, c["id"])] for c in json.loads(body)["serverChanges"]]
+            for _, collection, body in pages]
+
+
+def floor_apply(path: Path, pages: list[list[tuple[Any, ...]]]) -> float:
+    """Raw executemany of the same rows into an identical, empty replica."""
+    Replica.open(path).close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    start = time.perf_counter()
+    for rows in pages:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "INSERT OR REPLACE INTO records (app, collection, id, data, meta, deleted_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", rows)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def bench_apply(total: int, tmp: Path) -> Result:
+    pages = make_pages(total)
+    ours, floor = [], []
+    for attempt in range(2):  # best of two: the machine is shared
+        path = tmp / f"apply-{attempt}.db"
+        with Replica.open(path) as replica:
+            ours.append(apply_all(replica, pages))
+        floor.append(floor_apply(tmp / f"floor-{attempt}.db", floor_rows(path, pages)))
+    return Result(AREA, f"apply {total:,} changes from bytes", total / min(ours), "changes/s",
+                  target=100_000, higher_is_better=True, floor=total / min(floor),
+                  note="floor: sqlite3 executemany of the same rows, one txn per page")
+
+
+def bench_incremental(stored: int, tmp: Path) -> Result:
+    path = tmp / "big.db"
+    with Replica.open(path) as replica:
+        for start in range(0, stored, 10 * PAGE):
+            batch = [_change(n, "tasks") for n in range(start, min(stored, start + 10 * PAGE))]
+            replica.apply_remote("todo", batch, event_dedup=False)
+        timings = []
+        for i in range(50):
+            change = {"eventId": f"inc-{i}", "table": "tasks", "id": f"rec-{(i * 7919) % stored}",
+                      "op": "update", "actor": ACTOR,
+                      "fields": {"title": {"value": f"edit {i}", "at": f"2026-05-01T10:00:{i % 60:02d}.000Z"}}}
+            t0 = time.perf_counter()
+            replica.apply_remote("todo", [change], collection="tasks", cursor=f"2026-05-01T10:00:{i % 60:02d}Z")
+            timings.append(time.perf_counter() - t0)
+    ms = statistics.median(timings) * 1000
+    return Result(AREA, f"1 incremental change, {stored:,} stored (median)", ms, "ms", target=5.0)
+
+
+def run(quick: bool) -> list[Result]:
+    total, stored = (20_000, 50_000) if quick else (100_000, 500_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        return [bench_apply(total, Path(tmp)), bench_incremental(stored, Path(tmp))]
