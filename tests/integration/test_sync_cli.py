@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jwt
+
 from mana_desktop.server.testing import RunningServer
 from mana_desktop.store.profile import Profile
 from mana_desktop.sync.credentials import Credentials
@@ -100,5 +102,6 @@ def test_credentials_file_fallback_and_scrub(reference_server: RunningServer,
     # A new process (a new Credentials) finds the account and a valid token on disk.
     again = Credentials(profile)
     assert again.signed_in() and again.access_token() == token
-    refreshed = again.refresh()
-    assert refreshed != token
+    refreshed = again.refresh()  # a round trip to /api/v1/auth/refresh
+    claims = jwt.decode(refreshed, options={"verify_signature": False})
+    assert claims["sub"] == account.user_id and again.cached_token() == refreshed
