@@ -38,7 +38,7 @@ class ActionLog:
 def open_workbench(replica: Any, settings: Any) -> Any | None:
     """The workbench facade when that layer has landed (None before)."""
     try:
-        from mana_desktop.workbench import Workbench  # type: ignore[attr-defined]
+        from mana_desktop.workbench.service import Workbench
     except ImportError:
         return None
     return Workbench(replica, settings)
@@ -116,7 +116,7 @@ class Life:
             return
         proposal = self.rng.choice(pending)
         approve = self.rng.random() < 0.7
-        from mana_desktop.workbench.decisions import DecisionError  # type: ignore[attr-defined]
+        from mana_desktop.workbench.context import DecisionError
 
         try:
             wb.approve(proposal.id) if approve else wb.reject(proposal.id, reason="harness")
