@@ -32,9 +32,12 @@ def _get(obj: Any, *names: str, default: Any = "") -> Any:
 
 
 def change_line(change: Any) -> str:
-    app = _get(change, "app", "module")
-    what = _get(change, "summary", "title", "description", "kind", default="")
-    return f"{app} · {what}" if what else str(app)
+    app = _get(change, "module", "app")
+    what = _get(change, "step_summary", "summary", "title", "tool_name", default="")
+    line = f"{app} · {what}" if what else str(app)
+    if _get(change, "reverted", default=False):
+        line += "  " + translate("Activity", "(reverted)")
+    return line
 
 
 class ActivityPage(QWidget):
@@ -54,7 +57,11 @@ class ActivityPage(QWidget):
         layout.addWidget(self.scroll, 1)
         self.groups: list[Any] = []
         self.revert_buttons: list[QPushButton] = []
-        session.sig_data_changed.connect(lambda _c: self.reload() if self.isVisible() else None)
+        session.sig_data_changed.connect(self._on_data_changed)
+
+    def _on_data_changed(self, _changed: object) -> None:
+        if self.isVisible():
+            self.reload()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -102,7 +109,7 @@ class ActivityPage(QWidget):
             label.setWordWrap(True)
             label.setObjectName("muted")
             box.addWidget(label)
-        for change in _get(group, "changes", "events", default=[]) or []:
+        for change in _get(group, "items", "changes", default=[]) or []:
             line = QLabel("  " + change_line(change))
             line.setTextFormat(Qt.TextFormat.PlainText)
             box.addWidget(line)

@@ -91,10 +91,10 @@ class MainWindow(QMainWindow):
         s.sig_counts_changed.connect(self._on_counts)
         s.sig_status_changed.connect(self._on_status)
         s.sig_decided.connect(self._on_decided)
-        s.sig_decision_failed.connect(lambda message, _ids: self.undo_bar.show_message(message))
-        s.sig_error.connect(lambda text: self.banner.show_message("error", text))
-        s.sig_data_changed.connect(lambda _c: self._check_notifications())
-        self.undo_bar.sig_undo.connect(lambda group: s.undo(group))
+        s.sig_decision_failed.connect(self._on_decision_failed)
+        s.sig_error.connect(self._on_error)
+        s.sig_data_changed.connect(self._on_data_changed)
+        self.undo_bar.sig_undo.connect(self._on_undo)
         self.status_button.sig_diagnostics.connect(self.open_diagnostics)
         self.status_button.sig_offline_toggled.connect(self.set_offline)
         self.status_button.sig_sync_now.connect(self._sync_now)
@@ -164,6 +164,19 @@ class MainWindow(QMainWindow):
         return dialog
 
     # -- events -----------------------------------------------------------------------------
+    # Bound methods, not lambdas: Qt drops the connection when this window is destroyed.
+    def _on_decision_failed(self, message: str, _ids: object) -> None:
+        self.undo_bar.show_message(message)
+
+    def _on_error(self, text: str) -> None:
+        self.banner.show_message("error", text)
+
+    def _on_data_changed(self, _changed: object) -> None:
+        self._check_notifications()
+
+    def _on_undo(self, group: object) -> None:
+        self.session.undo(group if isinstance(group, str) and group else None)
+
     def _on_counts(self, counts: dict[str, int]) -> None:
         self.sidebar.set_counts(counts)
         self.notifier.set_count(self.sidebar.count_of("all"))
@@ -216,8 +229,11 @@ class MainWindow(QMainWindow):
 
     def _check_notifications(self) -> None:
         wb = self.session.workbench
-        focused = self.isActiveWindow()
+        focused = self.is_focused()
         self.session.run(lambda: wb.proposals(status="pending"), lambda views: self.notifier.consider(views, focused))
+
+    def is_focused(self) -> bool:
+        return self.isActiveWindow() and not self.isMinimized()
 
     def _raise_for(self, iteration_id: str) -> None:
         self.raise_and_focus()

@@ -106,7 +106,7 @@ class MissionsPage(QWidget):
         split.addWidget(left)
         split.addWidget(self._detail_pane())
         split.setSizes([300, 700])
-        session.sig_data_changed.connect(lambda _c: self.reload() if self.isVisible() else None)
+        session.sig_data_changed.connect(self._on_data_changed)
 
     def _detail_pane(self) -> QWidget:
         pane = QWidget()
@@ -159,6 +159,10 @@ class MissionsPage(QWidget):
         box.addLayout(feedback)
         self.detail = pane
         return pane
+
+    def _on_data_changed(self, _changed: object) -> None:
+        if self.isVisible():
+            self.reload()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

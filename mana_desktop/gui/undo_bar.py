@@ -15,8 +15,8 @@ translate = QCoreApplication.translate
 class UndoBar(QFrame):
     """Shown for the undo window after a decision; Undo asks the session to undo its group."""
 
-    sig_undo = Signal(object)
-    """The group to undo (None: the last decision)."""
+    sig_undo = Signal(str)
+    """The group to undo ("": the last decision)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,7 +63,7 @@ class UndoBar(QFrame):
             group, self.group = self.group, None
             self.hide()
             self._tick.stop()
-            emit(self.sig_undo, group)
+            emit(self.sig_undo, group if isinstance(group, str) else "")
 
     def _update(self) -> None:
         left = self._until - time.monotonic()

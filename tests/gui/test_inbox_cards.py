@@ -15,9 +15,12 @@ from tests.gui.fake_workbench import FakeWorkbench, make_view
 
 @pytest.fixture
 def page(qtbot):
+    sessions = []
+
     def build(views, module="todo"):
         wb = FakeWorkbench(views)
         session = Session(wb)
+        sessions.append(session)
         page = InboxPage(session, module)
         qtbot.addWidget(page)
         page.resize(900, 700)
@@ -27,6 +30,8 @@ def page(qtbot):
         return page, wb, session
 
     yield build
+    for session in sessions:
+        session.close()
 
 
 def wait_idle(qtbot, session):

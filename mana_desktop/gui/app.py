@@ -1,0 +1,156 @@
+"""`run_app(data_dir, argv)`: open the window for a profile (CONTRACTS.md "GUI")."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Opened:
+    """What run_app started, so it can stop it again in order."""
+
+    replica: Any = None
+    workbench: Any = None
+    engine: Any = None
+
+
+def _application(argv: list[str] | None) -> Any:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "mana-desktop", *(argv or [])])
+    app.setApplicationName("Mana")
+    app.setOrganizationName("mana-desktop")
+    app.setDesktopFileName("mana-desktop")
+    return app
+
+
+def _load_settings(profile: Any) -> tuple[Any, str | None]:
+    """The settings, or defaults plus the error text (a bad file is never overwritten)."""
+    from mana_desktop.store.settings import Settings, SettingsError
+
+    try:
+        return profile.load_settings(), None
+    except SettingsError as exc:
+        return Settings(), str(exc)
+
+
+def has_account(settings: Any) -> bool:
+    return bool(getattr(settings, "account_email", None) or getattr(settings, "demo", False))
+
+
+def first_run(profile: Any, settings: Any) -> str | None:
+    """No account and no demo: ask. Returns "demo", "sign-in" or None (cancelled)."""
+    from mana_desktop.gui.dialogs import FirstRunDialog
+
+    dialog = FirstRunDialog()
+    while dialog.exec():
+        if dialog.choice != "sign-in":
+            return dialog.choice
+        try:
+            from mana_desktop.sync.credentials import Credentials
+
+            Credentials(profile).login(dialog.server.text().strip(), dialog.email.text().strip(), dialog.password.text())
+            return "sign-in"
+        except Exception as exc:  # shown to the person, who can try again
+            dialog.show_error(str(exc))
+    return None
+
+
+def _open_layers(profile: Any, settings: Any) -> Opened:
+    from mana_desktop.workbench.service import Workbench
+
+    opened = Opened()
+    opened.replica = profile.open_replica()
+    opened.workbench = Workbench(opened.replica, settings)
+    opened.workbench.attach()
+    if getattr(settings, "server_url", None) and getattr(settings, "account_email", None):
+        try:
+            from mana_desktop.sync.credentials import Credentials
+            from mana_desktop.sync.engine import SyncEngine
+
+            opened.engine = SyncEngine(profile, opened.replica, Credentials(profile))
+        except Exception as exc:
+            log.warning("sync engine not started: %s", exc)
+    return opened
+
+
+def _close_layers(opened: Opened) -> None:
+    for step in (
+        lambda: opened.engine and opened.engine.stop(),
+        lambda: opened.workbench and opened.workbench.detach(),
+        lambda: opened.replica and opened.replica.close(),
+    ):
+        try:
+            step()
+        except Exception:  # shutting down: log and go on
+            log.warning("shutdown step failed", exc_info=True)
+
+
+def run_app(data_dir: Path, argv: list[str] | None = None) -> int:
+    """Open the main window for the profile in `data_dir`; returns the exit code."""
+    from mana_desktop.gui import i18n, theme
+    from mana_desktop.gui.single_instance import InstanceServer, ask_running_instance, server_name
+    from mana_desktop.store.profile import Profile
+
+    app = _application(argv)
+    name = server_name(Path(data_dir))
+    if ask_running_instance(name):
+        print("mana-desktop: already open for this profile; raised its window", file=sys.stderr)
+        return 0
+    profile = Profile(Path(data_dir))
+    settings, settings_error = _load_settings(profile)
+    i18n.install(app, getattr(settings, "language", None))
+    theme.apply_style(app, dark=os.environ.get("MANA_DESKTOP_THEME") == "dark" or None)
+    if not has_account(settings) and settings_error is None:
+        choice = first_run(profile, settings)
+        if choice is None:
+            return 0
+        if choice == "demo":
+            from mana_desktop.demo import run_demo  # type: ignore[attr-defined]
+
+            return int(run_demo(argv=argv))
+        settings, settings_error = _load_settings(profile)
+    instance = InstanceServer(name)
+    opened = _open_layers(profile, settings)
+    try:
+        return _run_window(app, profile, settings, settings_error, opened, instance)
+    finally:
+        instance.close()
+        _close_layers(opened)
+
+
+def _run_window(app: Any, profile: Any, settings: Any, settings_error: str | None, opened: Opened, instance: Any) -> int:
+    from mana_desktop.gui.main_window import MainWindow
+    from mana_desktop.gui.session import Session
+    from mana_desktop.gui.single_instance import server_name
+
+    session = Session(opened.workbench, replica=opened.replica, engine=opened.engine, profile=profile, settings=settings)
+    session.attach()
+    if opened.engine is not None:
+        opened.engine.start()
+    window = MainWindow(session, settings_key=server_name(profile.data_dir))
+    instance.sig_raise_requested.connect(window.raise_and_focus)
+    window.sig_language_changed.connect(lambda lang: _switch_language(app, lang, window))
+    if settings_error:
+        window.banner.show_message("error", settings_error)
+    window.show()
+    try:
+        return int(app.exec())
+    finally:
+        session.close()
+
+
+def _switch_language(app: Any, language: str | None, window: Any) -> None:
+    from mana_desktop.gui import i18n
+
+    i18n.install(app, language)
+    window.undo_bar.show_message(app.translate("App", "The new language applies after a restart."))
