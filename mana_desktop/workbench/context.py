@@ -48,6 +48,8 @@ class Context:
         self._local = threading.local()
         self._schema_ready = False
         self._schema_lock = threading.Lock()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
 
     # --- settings ---------------------------------------------------------------------------
     def setting(self, name: str, default: Any) -> Any:
@@ -106,7 +108,17 @@ class Context:
             )
             conn.execute("PRAGMA busy_timeout = 5000")
             self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
         return conn
+
+    def close(self) -> None:
+        """Close every read connection this workbench opened (on any thread)."""
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
+        self._local = threading.local()
 
     def mission_data(self, mission_id: str) -> tuple[dict[str, Any], str | None] | None:
         record = self.replica.get(MISSIONS_APP, MISSIONS_COLLECTION, mission_id)

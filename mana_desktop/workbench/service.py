@@ -77,6 +77,11 @@ class Workbench:
             self._worker.join(timeout=10)
             self._worker = None
 
+    def close(self) -> None:
+        """Stop staging and close this workbench's read connections (the replica stays open)."""
+        self.detach()
+        self._ctx.close()
+
     def on_staged(self, callback: Callable[[ChangeSet], None]) -> None:
         """Called on the staging thread after each pass that changed something."""
         self._listeners.append(callback)
