@@ -54,8 +54,9 @@ def client_for(server: RunningServer, email: str, **kwargs: Any) -> VaultClient:
 
 def raw(server: RunningServer, method: str, path: str, email: str = ALICE,
         **kwargs: Any) -> httpx.Response:
+    headers = {**server.headers(email), **kwargs.pop("headers", {})}
     with httpx.Client(base_url=server.url, timeout=10) as http:
-        return http.request(method, PREFIX + path, headers=server.headers(email), **kwargs)
+        return http.request(method, PREFIX + path, headers=headers, **kwargs)
 
 
 # -- standard mode -------------------------------------------------------------------------
@@ -431,3 +432,32 @@ def test_vault_errors_never_contain_the_token(server: RunningServer) -> None:
     assert isinstance(client.error, VaultError)
     assert token not in str(client.error)
 
+
+
+def test_damaged_keyring_entry_is_dropped(tmp_path: Any) -> None:
+    from mana_desktop.sync.vault import KEYRING_SERVICE, KeyringKeyCache
+
+    keyring = MemoryKeyring()
+    cache = KeyringKeyCache(tmp_path, "u1", backend=keyring)
+    keyring.set_password(KEYRING_SERVICE, cache.username, "not a key")
+    assert cache.load() is None
+    assert keyring.entries == {}
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]"])
+def test_bad_request_bodies_are_clear_400s(server: RunningServer, content: bytes) -> None:
+    raw(server, "POST", "/init")
+    response = raw(server, "POST", "/zero-knowledge", content=content,
+                   headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "BAD_REQUEST"
+    assert raw(server, "GET", "/status").json()["zeroKnowledge"] is False
+
+
+def test_recovery_code_is_not_awaited_in_standard_mode(server: RunningServer) -> None:
+    client = client_for(server, ALICE)
+    with pytest.raises(VaultError, match="not waiting"):
+        client.submit_recovery_code("0" * 64)
+    client.unlock()
+    with pytest.raises(VaultError, match="recovery code first"):
+        client.enable_zero_knowledge("0" * 64)
