@@ -133,7 +133,8 @@ def b64e(data: bytes) -> str:
 
 
 def b64d(text: str) -> bytes:
-    return base64.b64decode(text, validate=True)
+    """Standard base64; missing `=` padding is tolerated on read, as the browser's `atob`."""
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
 
 
 # -- values -----------------------------------------------------------------------------

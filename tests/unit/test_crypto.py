@@ -55,6 +55,10 @@ def test_worked_example_array_of_objects() -> None:
     assert decrypt_value(BROT, MK) == value
 
 
+def test_unpadded_base64_is_read() -> None:
+    assert decrypt_value(HALLO.rstrip("="), MK) == "Hallo Welt"
+
+
 def test_envelope_layout() -> None:
     envelope = encrypt_value("Hallo Welt", MK)
     assert envelope.startswith("enc:1:")
