@@ -31,6 +31,7 @@ ACCESS_TTL_S = 15 * 60
 REFRESH_TTL_S = 7 * 24 * 3600
 # scrypt cost: 16 MiB and ~50 ms per hash on a small machine; a real KDF, not a bare hash.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+_VERIFIED_CACHE_SIZE = 4096
 
 
 class Unauthorized(Exception):
@@ -140,6 +141,7 @@ class Auth:
         self.key = key
         self.access_ttl_s = access_ttl_s
         self.issuer = issuer
+        self._verified: dict[str, tuple[str, float]] = {}
 
     # accounts
 
@@ -302,6 +304,16 @@ class Auth:
 
     def verify(self, token: str) -> str:
         """The `sub` of a valid access token signed by our key."""
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        sub, exp = self._verify_uncached(token)
+        if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+            self._verified.clear()  # crude but bounded; a hit saves a signature check
+        self._verified[token] = (sub, exp)
+        return sub
+
+    def _verify_uncached(self, token: str) -> tuple[str, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -352,7 +364,10 @@ class Auth:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             raise Unauthorized("unauthorized: missing sub claim")
-        return sub
+        exp = claims.get("exp")
+        # Without exp a token never expires (as golang-jwt); cache it for a minute at most.
+        until = float(exp) if isinstance(exp, int | float) else time.time() + 60
+        return sub, min(until, time.time() + 3600)
 
 
 def _digest(token: str) -> str:

@@ -9,7 +9,6 @@ row is stored (upstream stores change by change and can leave a partial batch be
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,9 +31,14 @@ class PushRequest:
     tables: list[str]  # distinct tables of the batch, in first-seen order
 
 
+_STORE_ENCODER = json.JSONEncoder(separators=_JSON_SEP, sort_keys=True, ensure_ascii=False)
+_WIRE_ENCODER = json.JSONEncoder(separators=_JSON_SEP, ensure_ascii=False)
+_quote: Any = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.encode_basestring
+
+
 def dumps(value: Any) -> str:
     """Compact JSON text with sorted keys (JSONB does not keep key order either)."""
-    return json.dumps(value, separators=_JSON_SEP, sort_keys=True, ensure_ascii=False)
+    return _STORE_ENCODER.encode(value)
 
 
 # -- decoding the body ------------------------------------------------------------------
@@ -149,11 +153,29 @@ def prepare_changes(
     `origin` fill in changes that carry none (for server-side writers)."""
     time_key = field_time_key(dialect)
     rows: list[PendingRow] = []
+    actors = _ActorTexts()
     for index, change in enumerate(changes):
         if not isinstance(change, dict):
             raise _type_error(change, "Changeset.changes", "sync.Change")
-        rows.append(_prepare_one(index, change, dialect, time_key, default_schema, actor, origin))
+        rows.append(
+            _prepare_one(index, change, dialect, time_key, default_schema, actor, origin, actors)
+        )
     return rows
+
+
+class _ActorTexts:
+    """Encodes actors, reusing the text when a batch repeats the same actor (the usual case)."""
+
+    def __init__(self) -> None:
+        self._last: Any = None
+        self._text = ""
+
+    def text(self, actor: Any) -> str:
+        # Identity only: equality would confuse True with 1 inside nested values.
+        if self._text and actor is self._last:
+            return self._text
+        self._last, self._text = actor, dumps(actor)
+        return self._text
 
 
 def _prepare_one(
@@ -164,6 +186,7 @@ def _prepare_one(
     default_schema: int,
     default_actor: Any,
     default_origin: str | None,
+    actors: _ActorTexts,
 ) -> PendingRow:
     where = "Changeset.changes"
     table = _string(change, "table", where)
@@ -196,9 +219,9 @@ def _prepare_one(
         meta = {}
 
     if "actor" in change:
-        actor_text: str | None = dumps(change["actor"])
+        actor_text: str | None = actors.text(change["actor"])
     elif default_actor is not None:
-        actor_text = dumps(default_actor)
+        actor_text = actors.text(default_actor)
     else:
         actor_text = None
     space = _space_id(top_space, data, fields) if head else ""
@@ -295,16 +318,77 @@ def row_to_change(row: tuple[Any, ...], dialect: str, *, stream: bool = False) -
     return change
 
 
+def row_json(row: tuple[Any, ...], dialect: str, *, stream: bool = False) -> str:
+    """`row_to_change` serialized, splicing the stored JSON text instead of re-encoding it.
+
+    Same keys, order and omissions as `row_to_change` (a test holds them equal); only update
+    and delete rows need their JSON parsed.
+    """
+    event_id, table, record_id, op, data_text, meta_text, _at, schema, actor, origin, space = row[
+        :11
+    ]
+    if op == "delete":
+        return _WIRE_ENCODER.encode(row_to_change(row, dialect, stream=stream))
+    parts = []
+    if not stream:
+        version = schema if schema and schema > 0 else 1
+        parts.append(f'"eventId":{_quote(event_id)},"schemaVersion":{version},')
+    parts.append(f'"table":{_quote(table)},"id":{_quote(record_id)},"op":"{op}"')
+    if op == "update":
+        fields = _fields_json(data_text, meta_text, dialect)
+        if fields:
+            parts.append(',"fields":{' + fields + "}")
+    elif data_text and data_text[0] == "{" and data_text != "{}":
+        parts.append(',"data":' + data_text)
+    head = dialect == DIALECT_AT
+    if head and space and not stream:
+        parts.append(',"spaceId":' + _quote(space))
+    if actor is not None:
+        parts.append(',"actor":' + actor)
+    if head and origin:
+        parts.append(',"origin":' + _quote(origin))
+    return "{" + "".join(parts) + "}"
+
+
+def _fields_json(data_text: str | None, meta_text: str | None, dialect: str) -> str:
+    if not data_text or not meta_text or meta_text == "{}":
+        return ""
+    data = json.loads(data_text)
+    meta = json.loads(meta_text)
+    if not isinstance(data, dict) or not isinstance(meta, dict):
+        return ""
+    key = field_time_key(dialect)
+    encode = _WIRE_ENCODER.encode
+    return ",".join(
+        f'{_quote(name)}:{{"value":{encode(data[name])},"{key}":{encode(at)}}}'
+        for name, at in sorted(meta.items())
+        if name in data
+    )
+
+
+def response_json(
+    rows: list[tuple[Any, ...]], dialect: str, synced_until: str, has_more: bool
+) -> bytes:
+    """A SyncResponse body, as Go's encoder writes it."""
+    changes = ",".join(row_json(row, dialect) for row in rows)
+    tail = ',"hasMore":true' if has_more else ""
+    text = f'{{"serverChanges":[{changes}],"conflicts":[],"syncedUntil":"{synced_until}"{tail}}}'
+    return go_escape(text)
+
+
+def go_escape(text: str) -> bytes:
+    """Go's HTML-safe escapes and the trailing newline of `Encoder.Encode`."""
+    if "<" in text or ">" in text or "&" in text or "\u2028" in text or "\u2029" in text:
+        # These characters can only occur inside JSON strings, so a plain replace is safe.
+        text = text.translate(_GO_ESCAPES)
+    return (text + "\n").encode("utf-8")
+
+
 _GO_ESCAPES = str.maketrans(
     {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 )
-_NEEDS_ESCAPE = re.compile("[<>&\u2028\u2029]")
 
 
 def encode_json(value: Any) -> bytes:
     """Go's `json.NewEncoder(w).Encode`: compact, HTML-safe escapes, trailing newline."""
-    text = json.dumps(value, separators=_JSON_SEP, ensure_ascii=False)
-    if _NEEDS_ESCAPE.search(text):
-        # These characters can only occur inside JSON strings, so a plain replace is safe.
-        text = text.translate(_GO_ESCAPES)
-    return (text + "\n").encode("utf-8")
+    return go_escape(_WIRE_ENCODER.encode(value))

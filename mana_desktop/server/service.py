@@ -15,7 +15,12 @@ from typing import Any
 from mana_desktop.domain.timeutil import format_nano
 from mana_desktop.domain.wire import DIALECT_AT, DIALECTS, PAGE_SIZE, PUSH_CAP, SCHEMA_VERSION
 from mana_desktop.server.auth import ACCESS_TTL_S, Auth, SigningKey, key_path_for
-from mana_desktop.server.changes import encode_json, parse_push, prepare_changes, row_to_change
+from mana_desktop.server.changes import (
+    parse_push,
+    prepare_changes,
+    response_json,
+    row_to_change,
+)
 from mana_desktop.server.hub import Hub
 from mana_desktop.server.store import Page, Scope, Store
 
@@ -123,12 +128,12 @@ class SyncService:
         )
         if request.rows:
             self.hub.notify(user_id, app_id, client_id, request.tables)
-        return encode_json(self._response(page))
+        return self._response_bytes(page)
 
     def pull(self, user_id: str, app_id: str, collection: str, since: str, client_id: str) -> bytes:
         """`GET /sync/{appId}/pull`: one page of one collection."""
         page = self.read_page(user_id, app_id, collection, parse_since(since), client_id)
-        return encode_json(self._response(page))
+        return self._response_bytes(page)
 
     def read_page(
         self, user_id: str, app_id: str, collection: str, since: int, client_id: str
@@ -141,6 +146,9 @@ class SyncService:
             exclude_client=client_id,
             limit=PAGE_SIZE,
         )
+
+    def _response_bytes(self, page: Page) -> bytes:
+        return response_json(page.rows, self.dialect, format_stamp(page.until), page.has_more)
 
     def _response(self, page: Page) -> dict[str, Any]:
         response: dict[str, Any] = {

@@ -135,3 +135,61 @@ def test_store_refuses_memory_and_pages_past_equal_stamps(tmp_path: Path) -> Non
         assert store.read(Scope("other"), "app", since=0, exclude_client="x", limit=4).rows == []
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("dialect", ["at", "updatedAt"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_fast_row_json_equals_the_plain_encoding(dialect: str, stream: bool) -> None:
+    import json
+
+    from mana_desktop.server.changes import row_json
+
+    rows = [
+        (
+            "e1",
+            "t",
+            "r1",
+            "insert",
+            '{"a":1,"spaceId":"s"}',
+            "{}",
+            1,
+            1,
+            '{"kind":"user"}',
+            "user",
+            "s",
+        ),
+        ("e2", "t", 'r"2', "insert", None, "{}", 2, 0, "null", None, None),
+        ("e3", "t", "r3", "insert", "{}", "{}", 3, 2, None, "", None),
+        (
+            "e4",
+            "t",
+            "r4",
+            "update",
+            '{"a":[1,{"b":null}],"z":"<&>"}',
+            '{"z":"2026-01-01T00:00:00.000Z","a":"x","gone":"y"}',
+            4,
+            1,
+            None,
+            "agent",
+            "s",
+        ),
+        ("e5", "t", "r5", "update", '{"a":1}', "{}", 5, 1, None, None, None),
+        (
+            "e6",
+            "t",
+            "r6",
+            "delete",
+            '{"deletedAt":"2026-01-01T00:00:00.000Z"}',
+            "{}",
+            6,
+            1,
+            None,
+            None,
+            "s",
+        ),
+    ]
+    for row in rows:
+        plain = json.dumps(
+            row_to_change(row, dialect, stream=stream), separators=(",", ":"), ensure_ascii=False
+        )
+        assert row_json(row, dialect, stream=stream) == plain

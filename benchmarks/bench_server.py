@@ -1,0 +1,281 @@
+"""The reference server under load (issue 2): push and pull throughput and latencies.
+
+`mana-desktop serve` runs as its own process (as in production; the clients' own Python work
+would otherwise share the server's GIL). Four client threads, one account each, push small
+changes in batches of 200 with their own cursor as `since`, then page the rows back 1000 at a
+time from another client id. The floor is a raw `sqlite3` executemany of the same rows into the
+same schema, in the same 200-row transactions, measured in the same run.
+
+Quick mode: 10,000 changes; full mode (`--full`): 100,000.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.report import Result
+from mana_desktop.server.store import INSERT_SQL, SCHEMA
+
+AREA = "server"
+CLIENTS = 4
+BATCH = 200
+APP = "todo"
+TABLE = "tasks"
+
+
+def _change(client: int, index: int) -> dict[str, Any]:
+    record = f"c{client}-{index:07d}"
+    if index % 3 == 2:
+        return {
+            "table": TABLE,
+            "id": f"c{client}-{index - 1:07d}",
+            "op": "update",
+            "fields": {"title": {"value": f"edit {index}", "at": "2026-04-27T09:05:00.000Z"}},
+            "spaceId": "_personal:bench",
+            "actor": {"kind": "user", "principalId": "u"},
+            "origin": "user",
+        }
+    return {
+        "table": TABLE,
+        "id": record,
+        "op": "insert",
+        "data": {
+            "id": record,
+            "title": f"task {index}",
+            "isCompleted": False,
+            "order": index,
+            "createdAt": "2026-04-27T09:01:02.003Z",
+        },
+        "spaceId": "_personal:bench",
+        "actor": {"kind": "user", "principalId": "u"},
+        "origin": "user",
+    }
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class _Server:
+    def __init__(self, db: Path, users: list[tuple[str, str]]) -> None:
+        args = [sys.executable, "-m", "mana_desktop", "serve", "--port", "0", "--db", str(db)]
+        for email, password in users:
+            args += ["--user", f"{email}:{password}"]
+        if _has_runner():
+            args.append("--no-runner")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            self.proc.kill()
+            raise RuntimeError(f"serve did not start: {line!r}")
+        self.url = line.removeprefix("listening on ")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _has_runner() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("mana_desktop.server.runner") is not None
+
+
+def _login(url: str, email: str, password: str) -> str:
+    response = httpx.post(f"{url}/api/v1/auth/login", json={"email": email, "password": password})
+    response.raise_for_status()
+    return str(response.json()["accessToken"])
+
+
+def _push_all(url: str, token: str, client: int, total: int, out: list[float]) -> None:
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "X-Client-Id": f"writer-{client}",
+        "Content-Type": "application/json",
+    }
+    since = ""
+    with httpx.Client(base_url=url, timeout=60) as http:
+        for start in range(0, total, BATCH):
+            changes = [_change(client, i) for i in range(start, min(start + BATCH, total))]
+            body = json.dumps(
+                {
+                    "clientId": f"writer-{client}",
+                    "appId": APP,
+                    "since": since,
+                    "schemaVersion": 1,
+                    "changes": changes,
+                }
+            )
+            began = time.perf_counter()
+            response = http.post(f"/sync/{APP}", content=body, headers=headers)
+            out.append((time.perf_counter() - began) * 1000)
+            response.raise_for_status()
+            since = response.json()["syncedUntil"]
+
+
+def _pull_all(url: str, token: str, client: int, out: list[float], counts: list[int]) -> None:
+    headers = {"Authorization": f"Bearer {token}", "X-Client-Id": f"reader-{client}"}
+    since = "1970-01-01T00:00:00Z"
+    rows = 0
+    with httpx.Client(base_url=url, timeout=60) as http:
+        while True:
+            began = time.perf_counter()
+            response = http.get(
+                f"/sync/{APP}/pull", params={"collection": TABLE, "since": since}, headers=headers
+            )
+            body = response.json()
+            out.append((time.perf_counter() - began) * 1000)
+            response.raise_for_status()
+            rows += len(body["serverChanges"])
+            since = body["syncedUntil"]
+            if not body.get("hasMore"):
+                break
+    counts.append(rows)
+
+
+def _run_threads(targets: list[threading.Thread]) -> float:
+    began = time.perf_counter()
+    for thread in targets:
+        thread.start()
+    for thread in targets:
+        thread.join()
+    return time.perf_counter() - began
+
+
+def _raw_floor(db: Path, per_client: int) -> float:
+    """Rows/s of a raw executemany of the same rows into the same schema, 200 per commit."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(SCHEMA)
+    batches = []
+    stamp = 1
+    for client in range(CLIENTS):
+        for start in range(0, per_client, BATCH):
+            rows = []
+            for i in range(start, min(start + BATCH, per_client)):
+                change = _change(client, i)
+                data = change.get("data") or {"title": change["fields"]["title"]["value"]}
+                meta = {} if "data" in change else {"title": change["fields"]["title"]["at"]}
+                rows.append(
+                    (
+                        str(uuid.uuid4()),
+                        APP,
+                        TABLE,
+                        change["id"],
+                        f"user-{client}",
+                        change["op"],
+                        json.dumps(data),
+                        json.dumps(meta),
+                        f"writer-{client}",
+                        stamp,
+                        1,
+                        json.dumps(change["actor"]),
+                        "user",
+                        "_personal:bench",
+                    )
+                )
+                stamp += 1
+            batches.append(rows)
+    began = time.perf_counter()
+    for rows in batches:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(INSERT_SQL, rows)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - began
+    conn.close()
+    return sum(len(b) for b in batches) / elapsed
+
+
+def run(quick: bool = True) -> list[Result]:
+    total = 10_000 if quick else 100_000
+    per_client = total // CLIENTS
+    users = [(f"bench{i}@example.com", f"bench-password-{i}") for i in range(CLIENTS)]
+    with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
+        server = _Server(Path(tmp) / "server.db", users)
+        try:
+            tokens = [_login(server.url, email, password) for email, password in users]
+            push_ms: list[list[float]] = [[] for _ in range(CLIENTS)]
+            push_wall = _run_threads(
+                [
+                    threading.Thread(
+                        target=_push_all, args=(server.url, tokens[c], c, per_client, push_ms[c])
+                    )
+                    for c in range(CLIENTS)
+                ]
+            )
+            pull_ms: list[list[float]] = [[] for _ in range(CLIENTS)]
+            counts: list[int] = []
+            pull_wall = _run_threads(
+                [
+                    threading.Thread(
+                        target=_pull_all, args=(server.url, tokens[c], c, pull_ms[c], counts)
+                    )
+                    for c in range(CLIENTS)
+                ]
+            )
+        finally:
+            server.stop()
+        raw_rate = _raw_floor(Path(tmp) / "raw.db", per_client)
+
+    pushes = [v for values in push_ms for v in values]
+    pages = [v for values in pull_ms for v in values]
+    pulled = sum(counts)
+    if pulled != per_client * CLIENTS:
+        raise RuntimeError(f"pulled {pulled} rows, pushed {per_client * CLIENTS}")
+    push_rate = per_client * CLIENTS / push_wall
+    note = f"{total:,} changes, {CLIENTS} clients, batches of {BATCH}, cpus={os.cpu_count()}"
+    return [
+        Result(AREA, "push throughput", push_rate, "changes/s", higher_is_better=True, note=note),
+        Result(
+            AREA,
+            "pull throughput",
+            pulled / pull_wall,
+            "changes/s",
+            higher_is_better=True,
+            note=note,
+        ),
+        Result(AREA, "push 200 changes p50", statistics.median(pushes), "ms"),
+        Result(AREA, "push 200 changes p95", _percentile(pushes, 95), "ms", target=75),
+        Result(AREA, "pull 1000-row page p50", statistics.median(pages), "ms"),
+        Result(AREA, "pull 1000-row page p95", _percentile(pages, 95), "ms", target=50),
+        Result(
+            AREA,
+            "insert rate vs raw executemany",
+            push_rate,
+            "changes/s",
+            higher_is_better=True,
+            target=raw_rate / 4,
+            floor=raw_rate,
+            note="target: within 4x of the raw sqlite3 floor",
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    from benchmarks.report import format_table
+
+    print(format_table(run(quick="--full" not in sys.argv)))
