@@ -364,6 +364,22 @@ class RecordCipher:
         where a value cannot be opened)."""
         return decrypt_record(data, self._key())
 
+    def reveal_strict(self, table: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A record's data for code that computes new values from it (tool builders that
+        match titles or append to a note): never hands out a LockedValue, whose display text
+        would otherwise end up stored. Raises VaultLockedError when the vault is locked and
+        DecryptError when the record holds values this key cannot open."""
+        shown = self.reveal(data)
+        blocked = locked_fields(shown)
+        if not blocked:
+            return shown
+        if any(shown[name].reason == "locked" for name in blocked):
+            raise VaultLockedError(table, blocked)
+        raise DecryptError(
+            f"Some fields of this {table} record were encrypted with another key "
+            f"({', '.join(blocked)}); it cannot be changed here."
+        )
+
     def seal_insert(self, table: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """A new record as stored and pushed: tenancy stamps filled in (creating hook), then
         the registry fields sealed unless the record goes to a shared Space."""

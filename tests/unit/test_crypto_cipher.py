@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mana_desktop.domain.crypto import (
+    DecryptError,
     LockedValue,
     MasterKey,
     RecordCipher,
@@ -68,3 +69,18 @@ def test_lock_and_unlock_take_effect_at_once() -> None:
     assert isinstance(shown["title"], LockedValue) and shown["title"].reason == "locked"
     vault.key = KEY
     assert cipher.reveal(sealed)["title"] == "geheim"
+
+
+def test_reveal_strict_never_hands_out_markers() -> None:
+    vault = Vault(KEY)
+    cipher = RecordCipher(USER, lambda: vault.key)
+    note = cipher.seal_insert("notes", {"id": "n", "title": "t", "content": "alt"})
+    assert cipher.reveal_strict("notes", note)["content"] == "alt"
+    vault.key = None
+    with pytest.raises(VaultLockedError) as info:
+        cipher.reveal_strict("notes", note)
+    assert set(info.value.fields) == {"title", "content"}
+    vault.key = MasterKey(bytes(32))  # another user's key: the blobs are foreign
+    with pytest.raises(DecryptError, match="another key"):
+        cipher.reveal_strict("notes", note)
+    assert cipher.reveal_strict("notes", {"title": "plain"}) == {"title": "plain"}
