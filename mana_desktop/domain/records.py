@@ -47,6 +47,10 @@ class Lookup(Protocol):
 
     def rows(self, app: str, collection: str) -> list[Mapping[str, Any]]: ...
 
+    def count_open(self, app: str, collection: str) -> int:
+        """How many records of the collection are not deleted."""
+        ...
+
 
 def derived_id(step: StepRef, part: str = "") -> str:
     """A stable record id for what a step creates (`part` tells apart several records)."""
@@ -85,7 +89,7 @@ def create_task(
         "dueDate": params.get("dueDate"),
         "scheduledBlockId": None,
         "estimatedDuration": None,
-        "order": len(_open_rows(lookup, "todo", "tasks")),
+        "order": lookup.count_open("todo", "tasks"),
         **_stamp(now),
     }
     if params.get("description"):
@@ -330,7 +334,7 @@ def create_habit(
     rid = derived_id(step)
     data = {
         "id": rid, "title": params["title"], "icon": params["icon"], "color": params["color"],
-        "isArchived": False, "order": len(_open_rows(lookup, "habits", "habits")), **_stamp(now),
+        "isArchived": False, "order": lookup.count_open("habits", "habits"), **_stamp(now),
     }  # fmt: skip
     return [RecordOp("insert", "habits", "habits", rid, data)]
 

@@ -210,7 +210,7 @@ class Decider:
         if iteration is None:
             return
         iteration["userFeedback"] = append_feedback(iteration.get("userFeedback"), text)
-        plan.mark(mission_id, self._ctx.user())
+        plan.changed(mission_id, self._ctx.user())
         tx.conn.execute(
             "INSERT OR IGNORE INTO wb_feedback VALUES (?, ?, ?, ?)",
             (mission_id, iteration_id, text, now),

@@ -8,7 +8,6 @@ write finds nothing to do and the loop ends).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from mana_desktop.domain.actor import Actor, origin_for
@@ -27,7 +26,8 @@ class PlanEdits:
     def __init__(self, ctx: Context, tx: Any) -> None:
         self._ctx = ctx
         self._tx = tx
-        self._missions: dict[str, tuple[dict[str, Any], list[dict[str, Any]], str]] = {}
+        self._missions: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+        self._dirty: set[str] = set()
         self._actors: dict[str, Actor] = {}
         self._extra: dict[str, dict[str, Any]] = {}
 
@@ -38,13 +38,12 @@ class PlanEdits:
             if record is None or record.deleted_at:
                 return None
             data = {**record.data, "id": record.id}
-            # Records are decoded fresh on every read, so these dicts are ours to edit; a JSON
-            # snapshot (cheaper than a deep copy) tells later whether anything changed.
+            # Records are decoded fresh on every read, so these dicts are ours to edit; editors
+            # say what they changed (`changed`, `set_step`), so unchanged plans are not written.
             raw = data.get("iterations")
             its = [it for it in raw if isinstance(it, dict)] if isinstance(raw, list) else []
-            self._missions[mission_id] = (data, its, _snapshot(its))
-        data, its, _ = self._missions[mission_id]
-        return data, its
+            self._missions[mission_id] = (data, its)
+        return self._missions[mission_id]
 
     def step(self, mission_id: str, iteration_id: str, step_id: str) -> dict[str, Any] | None:
         loaded = self.load(mission_id)
@@ -60,6 +59,7 @@ class PlanEdits:
         step = self.step(mission_id, iteration_id, step_id)
         if step is None:
             return
+        self._dirty.add(mission_id)
         for key, value in fields.items():
             if value is None:
                 step.pop(key, None)
@@ -76,14 +76,21 @@ class PlanEdits:
         self._actors[mission_id] = actor
 
     def mark(self, mission_id: str, actor: Actor) -> None:
+        """The actor to write this mission's plan under, unless a step edit named one."""
         self._actors.setdefault(mission_id, actor)
+
+    def changed(self, mission_id: str, actor: Actor | None = None) -> None:
+        """The caller edited this mission's iterations in place: write them at flush."""
+        self._dirty.add(mission_id)
+        if actor is not None:
+            self.mark(mission_id, actor)
 
     def flush(self) -> None:
         tx = self._tx
         now = format_ms(self._ctx.now())
-        for mission_id, (_, its, original) in self._missions.items():
+        for mission_id, (_, its) in self._missions.items():
             fields = dict(self._extra.get(mission_id, {}))
-            if _snapshot(its) != original:
+            if mission_id in self._dirty:
                 fields["iterations"] = its
             if not fields:
                 continue
@@ -97,7 +104,3 @@ class PlanEdits:
                 actor=actor,
                 origin=origin_for(actor),
             )
-
-
-def _snapshot(iterations: list[dict[str, Any]]) -> str:
-    return json.dumps(iterations, sort_keys=True, default=str)

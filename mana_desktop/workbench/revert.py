@@ -68,7 +68,7 @@ class Reverter:
                     rows.update(tx.conn, row["id"], reverted_at=format_ms(self._ctx.now()))
             if iteration is not None:
                 iteration["revertedAt"] = format_ms(self._ctx.now())
-                plan.mark(mission_id, user)
+                plan.changed(mission_id, user)
             plan.flush()
             undo_until = self._ctx.wall() + self._ctx.undo_window_s
             tx.conn.execute(

@@ -57,6 +57,7 @@ def mission_ids(changed: ChangeSet | None, all_ids: Callable[[], Iterable[str]])
 class Stager:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        self._now = ""
 
     def stage(self, changed: ChangeSet | None = None) -> ChangeSet:
         key = (MISSIONS_APP, MISSIONS_COLLECTION)
@@ -68,6 +69,7 @@ class Stager:
         )
         if not ids:
             return {}
+        self._now = format_ms(self._ctx.now())  # one stamp per pass, not per step
         with self._ctx.replica.write() as tx:
             edits = PlanEdits(self._ctx, tx)
             for mission_id in ids:
@@ -99,13 +101,20 @@ class Stager:
                         continue
                 else:
                     self._reconcile(tx, row, step)
-                iteration["plan"][index] = self._merged(step, row)
+                merged = self._merged(step, row)
+                if merged != step:
+                    iteration["plan"][index] = merged
+                    edits.changed(mission_id)
             known = feedback.get(str(iteration.get("id")))
             if known:
-                merged = union_feedback(iteration.get("userFeedback"), *known)
-                if merged != (iteration.get("userFeedback") or ""):
-                    iteration["userFeedback"] = merged
+                text = union_feedback(iteration.get("userFeedback"), *known)
+                if text != (iteration.get("userFeedback") or ""):
+                    iteration["userFeedback"] = text
+                    edits.changed(mission_id)
+            before = iteration.get("overallStatus")
             refresh_overall_status(iteration)
+            if iteration.get("overallStatus") != before:
+                edits.changed(mission_id)
         edits.mark(mission_id, self._ctx.user())
 
     @staticmethod
@@ -191,7 +200,7 @@ class Stager:
             "mission_title": str(mission.get("title") or ""),
             "step_summary": str(step.get("summary") or ""),
             "agent_name": actor["displayName"],
-            "created_at": format_ms(self._ctx.now()),
+            "created_at": self._now,
             "planned_at": str(iteration.get("startedAt") or ""),
         }  # fmt: skip
 

@@ -138,6 +138,9 @@ class _Lookup:
     def rows(self, app: str, collection: str) -> list[dict[str, Any]]:
         return self._rows.get((app, collection), [])
 
+    def count_open(self, app: str, collection: str) -> int:
+        return sum(1 for r in self.rows(app, collection) if not r.get("deletedAt"))
+
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 REF = StepRef("m1", "it1", "s1")
