@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ def snapshot(replica: Replica) -> list[tuple[Any, ...]]:
 
 def apply_pages(replica: Replica, items: list[dict[str, Any]], cuts: list[int]) -> None:
     edges = sorted({0, len(items), *(c % (len(items) + 1) for c in cuts)})
-    for start, end in zip(edges, edges[1:], strict=False):
+    for start, end in itertools.pairwise(edges):
         replica.apply_remote("todo", items[start:end], collection="tasks")
 
 
@@ -65,10 +66,13 @@ def test_any_order_duplication_and_paging_converges(base: list[dict[str, Any]], 
     shuffled = data.draw(st.permutations(with_ids))
     replays = data.draw(st.lists(st.sampled_from(with_ids), max_size=6))
     cuts = data.draw(st.lists(st.integers(0, 40), max_size=4))
-    with tempfile.TemporaryDirectory() as tmp:
-        with Replica.open(Path(tmp) / "one.db") as one, Replica.open(Path(tmp) / "two.db") as two:
-            apply_pages(one, with_ids, [])
-            apply_pages(two, shuffled + replays, cuts)
-            # a full replay of everything, in another order, changes nothing
-            apply_pages(two, list(reversed(with_ids)), [3])
-            assert snapshot(one) == snapshot(two)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Replica.open(Path(tmp) / "one.db") as one,
+        Replica.open(Path(tmp) / "two.db") as two,
+    ):
+        apply_pages(one, with_ids, [])
+        apply_pages(two, shuffled + replays, cuts)
+        # a full replay of everything, in another order, changes nothing
+        apply_pages(two, list(reversed(with_ids)), [3])
+        assert snapshot(one) == snapshot(two)
