@@ -13,12 +13,18 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from mana_desktop.domain.changeset import merge_into
 from mana_desktop.domain.mission import append_feedback
 from mana_desktop.domain.proposal import OPEN_STATUSES, check_reason, feedback_line
 from mana_desktop.domain.records import StepRef, ToolFailure
 from mana_desktop.domain.timeutil import format_ms
 from mana_desktop.domain.tools import get_tool, message, validate
 from mana_desktop.store.models import UndoExpired
+
+try:  # the store's in-transaction undo (Replica.undo_group runs it in its own transaction)
+    from mana_desktop.store.outbox import undo_group as _undo_in_tx
+except ImportError:  # pragma: no cover - the store moved it: fall back to two transactions
+    _undo_in_tx = None  # type: ignore[assignment]
 from mana_desktop.workbench import rows
 from mana_desktop.workbench.context import Context, Decision, DecisionError
 from mana_desktop.workbench.executor import apply_ops, plan_ops
@@ -297,25 +303,35 @@ class Decider:
             raise DecisionError("There is nothing to undo.")
         group_id, payload, undo_until = found
         if undo_until < self._ctx.wall():
-            raise DecisionError("Too late to undo: the change has been sent. Use Revert instead.")
+            raise DecisionError("The undo window has passed. Use Revert instead.")
+        data = json.loads(payload)
         try:
-            changed = self._ctx.replica.undo_group(group_id)
+            with self._ctx.replica.write() as tx:
+                # Records, plan and cards go back in one transaction when the store lets us;
+                # otherwise the records first (the part that can be refused), then the cards.
+                if _undo_in_tx is not None:
+                    merge_into(tx.changed, _undo_in_tx(tx.conn, group_id))
+                else:
+                    tx.changed.update(self._ctx.replica.undo_group(group_id))  # pragma: no cover
+                self._restore_cards(tx, group_id, data)
+                changed = dict(tx.changed)
         except UndoExpired as exc:
             raise DecisionError(
-                "Too late to undo: the change has already been sent. Use Revert instead."
+                "Too late to undo: it was already sent. Use Revert instead."
             ) from exc
-        data = json.loads(payload)
-        with self._ctx.replica.write() as tx:
-            for item in data.get("proposals", []):
-                rows.update(tx.conn, item["id"], **item["prev"])
-            for mission_id, iteration_id, text in data.get("feedback", []):
-                tx.conn.execute(
-                    "DELETE FROM wb_feedback WHERE mission_id = ? AND iteration_id = ? AND text = ?",
-                    (mission_id, iteration_id, text),
-                )
-            tx.conn.execute("UPDATE wb_decisions SET undone = 1 WHERE group_id = ?", (group_id,))
         ids = tuple(item["id"] for item in data.get("proposals", []))
-        return Decision(group_id, ids, dict(changed), 0.0)
+        return Decision(group_id, ids, changed, 0.0)
+
+    @staticmethod
+    def _restore_cards(tx: Any, group_id: str, data: dict[str, Any]) -> None:
+        for item in data.get("proposals", []):
+            rows.update(tx.conn, item["id"], **item["prev"])
+        for mission_id, iteration_id, text in data.get("feedback", []):
+            tx.conn.execute(
+                "DELETE FROM wb_feedback WHERE mission_id = ? AND iteration_id = ? AND text = ?",
+                (mission_id, iteration_id, text),
+            )
+        tx.conn.execute("UPDATE wb_decisions SET undone = 1 WHERE group_id = ?", (group_id,))
 
 
 class _ToolError(DecisionError):

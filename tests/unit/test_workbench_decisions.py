@@ -176,8 +176,9 @@ def test_undo_after_the_window_is_refused(
     ids = _stage(workbench, wb_replica, tool_step("s1", "create_task", {"title": "a"}))
     workbench.approve(ids["s1"])
     assert len(wb_replica.outbox_batch("todo")) == 1  # no window: ready to push at once
-    with pytest.raises(DecisionError, match="Too late to undo"):
+    with pytest.raises(DecisionError, match="undo window has passed"):
         workbench.undo()
+    assert len(wb_replica.list("todo", "tasks")) == 1
 
 
 def test_revert_an_approved_iteration(workbench: Workbench, wb_replica: Replica) -> None:
@@ -243,3 +244,15 @@ def test_offline_approve_here_reject_there_the_approval_stands(
     view = workbench.proposal(ids["s1"])
     assert view is not None and view.status == "rejected" and view.decided_elsewhere == "approved"
     assert _iteration(wb_replica)["plan"][0]["status"] == "approved"  # never back to rejected
+
+
+def test_undo_refused_once_sent(workbench: Workbench, wb_replica: Replica) -> None:
+    ids = _stage(workbench, wb_replica, tool_step("s1", "create_task", {"title": "a"}))
+    decision = workbench.approve(ids["s1"])
+    wb_replica.release_group(decision.group)
+    entries = wb_replica.outbox_batch("todo")
+    wb_replica.outbox_ack([e.id for e in entries])  # as if the engine pushed it
+    with pytest.raises(DecisionError, match="already sent"):
+        workbench.undo()
+    assert workbench.proposal(ids["s1"]).status == "approved"  # type: ignore[union-attr]
+    assert len(wb_replica.list("todo", "tasks")) == 1
