@@ -124,7 +124,7 @@ class SyncEngine:
     def __init__(self, profile: ProfileLike, replica: ReplicaLike, credentials: TokenSource, *,
                  transport: httpx.AsyncBaseTransport | None = None, live: bool = True,
                  backoff_base: float = FIRST_RETRY_S, poll_interval_s: float | None = None,
-                 overlap_s: float = OVERLAP_S) -> None:
+                 overlap_s: float = OVERLAP_S, pull_concurrency: int = PULL_CONCURRENCY) -> None:
         self.profile = profile
         self.replica = replica
         self.credentials = credentials
@@ -132,6 +132,7 @@ class SyncEngine:
         self._live_enabled = live
         self._backoff_base = backoff_base
         self._overlap_s = overlap_s
+        self._pull_concurrency = max(1, pull_concurrency)
         settings = profile.load_settings()
         self._server_url: str | None = settings.server_url
         self._poll_s = float(poll_interval_s if poll_interval_s is not None
@@ -154,6 +155,7 @@ class SyncEngine:
         self._unsubscribe: Callable[[], None] | None = None
         self._started = threading.Event()
         self._cycle_lock: asyncio.Lock | None = None
+        self._failing = False  # the last attempt failed: the next one starts with one probe
 
     # ===== public API (any thread) =====
     def start(self) -> None:
@@ -436,12 +438,16 @@ class SyncEngine:
         progress = _Progress(initial, utc_now() + timedelta(seconds=self.clock.estimate or 0))
         if initial:
             self._board.update(progress=0.0)
-        gate = asyncio.Semaphore(PULL_CONCURRENCY)
+        gate = asyncio.Semaphore(self._pull_concurrency)
 
         async def one(key: tuple[str, str]) -> None:
             async with gate:
                 await self._pull_collection(client, key, stored.get(key), report, progress)
 
+        if keys and self._failing:
+            # Probe with one request: while the network is down a cycle costs one request.
+            await one(keys[0])
+            keys = keys[1:]
         tasks = [asyncio.create_task(one(key)) for key in keys]
         try:
             await asyncio.gather(*tasks)
@@ -612,6 +618,7 @@ class SyncEngine:
             await client.aclose()
 
     def _retry_state(self, exc: RetryableError, delay: float | None) -> None:
+        self._failing = True
         if exc.network:
             self._stop_live()
         state = "offline" if exc.network else "error"
@@ -621,6 +628,7 @@ class SyncEngine:
         self._persist()
 
     def _finish_state(self, report: SyncReport) -> None:
+        self._failing = False
         self._board.update(state="error" if report.errors else "idle",
                            last_error=report.errors[-1] if report.errors else None,
                            retry_at=None, paused_message=None, progress=None,
