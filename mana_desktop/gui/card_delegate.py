@@ -47,6 +47,7 @@ from mana_desktop.gui.card_layout import (
     suggests_text,
 )
 from mana_desktop.gui.formatting import format_moment
+from mana_desktop.gui.modules import module_name
 from mana_desktop.gui.proposal_model import HEADER, Group, ProposalLike, ProposalListModel, Role
 from mana_desktop.gui.qtcompat import emit
 
@@ -205,7 +206,7 @@ class CardDelegate(QStyledItemDelegate):
         if self.show_module:
             painter.setFont(fonts.small)
             painter.setPen(theme.muted(pal))
-            painter.drawText(geo.header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, view.module)
+            painter.drawText(geo.header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, module_name(view.module))
 
     def _paint_status_line(
         self, painter: QPainter, pal: QPalette, rect: QRect, view: ProposalLike, key: str,

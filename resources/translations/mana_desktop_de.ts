@@ -1,0 +1,1008 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="de_DE">
+<context>
+    <name>Activity</name>
+    <message>
+        <location filename="../../mana_desktop/gui/activity_page.py" line="39" />
+        <source>(reverted)</source>
+        <translation>(zurückgenommen)</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/activity_page.py" line="51" />
+        <source>What the AI changed</source>
+        <translation>Was die KI geändert hat</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/activity_page.py" line="80" />
+        <source>No AI activity yet. When you approve suggestions, the changes show up here.</source>
+        <translation>Noch keine KI-Aktivität. Sobald du Vorschläge übernimmst, erscheinen die Änderungen hier.</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/activity_page.py" line="99" />
+        <location filename="../../mana_desktop/gui/activity_page.py" line="119" />
+        <source>Revert</source>
+        <translation>Zurücknehmen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/activity_page.py" line="120" />
+        <source>Undo everything this iteration changed?</source>
+        <translation>Alles zurücknehmen, was diese Iteration geändert hat?</translation>
+    </message>
+</context>
+<context>
+    <name>App</name>
+    <message>
+        <location filename="../../mana_desktop/gui/app.py" line="156" />
+        <source>The new language applies after a restart.</source>
+        <translation>Die neue Sprache gilt nach einem Neustart.</translation>
+    </message>
+</context>
+<context>
+    <name>Card</name>
+    <message numerus="yes">
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="122" />
+        <source>planned {when} · %n step(s)</source>
+        <translation><numerusform>geplant {when} · %n Schritt</numerusform><numerusform>geplant {when} · %n Schritte</numerusform></translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="134" />
+        <location filename="../../mana_desktop/gui/card_layout.py" line="203" />
+        <source>Reject all  ⇧R</source>
+        <translation>Alle ablehnen  ⇧R</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="135" />
+        <location filename="../../mana_desktop/gui/card_layout.py" line="202" />
+        <source>Approve all  ⇧A</source>
+        <translation>Alle übernehmen  ⇧A</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="217" />
+        <source>Failed: {error}</source>
+        <translation>Fehlgeschlagen: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="220" />
+        <source>Decided on another device: {how}</source>
+        <translation>Auf einem anderen Gerät entschieden: {how}</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="221" />
+        <source>done</source>
+        <translation>erledigt</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="225" />
+        <source>This device can't run “{action}”</source>
+        <translation>Dieses Gerät kann „{action}“ nicht ausführen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="228" />
+        <source>⟳ Working…</source>
+        <translation>⟳ Läuft…</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/card_layout.py" line="91" />
+        <source>✓ Approve</source>
+        <translation>✓ Übernehmen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/card_layout.py" line="92" />
+        <source>✕ Reject</source>
+        <translation>✕ Ablehnen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/card_layout.py" line="94" />
+        <source>↻ Retry</source>
+        <translation>↻ Nochmal</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/card_layout.py" line="188" />
+        <source>✦ {agent} suggests</source>
+        <translation>✦ {agent} schlägt vor</translation>
+    </message>
+</context>
+<context>
+    <name>Diagnostics</name>
+    <message>
+        <location filename="../../mana_desktop/gui/diagnostics.py" line="87" />
+        <source>Sync diagnostics</source>
+        <translation>Sync-Diagnose</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/diagnostics.py" line="93" />
+        <source>Work offline</source>
+        <translation>Offline arbeiten</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/diagnostics.py" line="99" />
+        <source>Copy diagnostics</source>
+        <translation>Diagnose kopieren</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/diagnostics.py" line="113" />
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/diagnostics.py" line="114" />
+        <source>Outbox</source>
+        <translation>Ausgang</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/diagnostics.py" line="115" />
+        <source>Cursors</source>
+        <translation>Cursor</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/diagnostics.py" line="116" />
+        <source>Quarantined</source>
+        <translation>Zurückgewiesen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/diagnostics.py" line="117" />
+        <source>Journal</source>
+        <translation>Protokoll</translation>
+    </message>
+</context>
+<context>
+    <name>Edit</name>
+    <message>
+        <location filename="../../mana_desktop/gui/edit_dialog.py" line="149" />
+        <source>Edit suggestion</source>
+        <translation>Vorschlag bearbeiten</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/edit_dialog.py" line="170" />
+        <source>Approve with changes</source>
+        <translation>Mit Änderungen übernehmen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/edit_dialog.py" line="191" />
+        <source>Restore the suggested value</source>
+        <translation>Vorgeschlagenen Wert wiederherstellen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/edit_dialog.py" line="212" />
+        <source>en</source>
+        <translation>de</translation>
+    </message>
+</context>
+<context>
+    <name>FirstRun</name>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="54" />
+        <source>Welcome to Mana</source>
+        <translation>Willkommen bei Mana</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="57" />
+        <source>Sign in to Mana to review your missions' suggestions, or try the demo.</source>
+        <translation>Melde dich bei Mana an, um die Vorschläge deiner Missionen zu prüfen, oder probiere die Demo.</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="66" />
+        <source>Server</source>
+        <translation>Server</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="67" />
+        <source>E-mail</source>
+        <translation>E-Mail</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="68" />
+        <source>Password</source>
+        <translation>Passwort</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="76" />
+        <source>Sign in</source>
+        <translation>Anmelden</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="77" />
+        <source>Try the demo</source>
+        <translation>Demo ausprobieren</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="88" />
+        <source>Server, e-mail and password are all needed.</source>
+        <translation>Server, E-Mail und Passwort werden gebraucht.</translation>
+    </message>
+</context>
+<context>
+    <name>Format</name>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="93" />
+        <source>today {time}</source>
+        <translation>heute {time}</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="95" />
+        <source>yesterday {time}</source>
+        <translation>gestern {time}</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="101" />
+        <source>low</source>
+        <translation>niedrig</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="102" />
+        <source>medium</source>
+        <translation>mittel</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="103" />
+        <source>high</source>
+        <translation>hoch</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="104" />
+        <source>urgent</source>
+        <translation>dringend</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="121" />
+        <source>due {day}</source>
+        <translation>fällig {day}</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="124" />
+        <source>New task</source>
+        <translation>Neue Aufgabe</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="131" />
+        <source>New event</source>
+        <translation>Neuer Termin</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="137" />
+        <source>New note</source>
+        <translation>Neue Notiz</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="142" />
+        <source>New place</source>
+        <translation>Neuer Ort</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="148" />
+        <source>{ml} ml</source>
+        <translation>{ml} ml</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="149" />
+        <source>Log a drink</source>
+        <translation>Getränk eintragen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="154" />
+        <source>{kcal} kcal</source>
+        <translation>{kcal} kcal</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="155" />
+        <source>Log a meal</source>
+        <translation>Mahlzeit eintragen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="197" />
+        <source>Complete task</source>
+        <translation>Aufgabe erledigen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="198" />
+        <source>Complete tasks matching</source>
+        <translation>Aufgaben erledigen mit</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="199" />
+        <source>Rewrite note</source>
+        <translation>Notiz neu schreiben</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="200" />
+        <source>Add to note</source>
+        <translation>An Notiz anhängen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="201" />
+        <source>Tag note</source>
+        <translation>Notiz taggen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="202" />
+        <source>Record a visit</source>
+        <translation>Besuch eintragen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="203" />
+        <source>Undo the last drink</source>
+        <translation>Letztes Getränk zurücknehmen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="204" />
+        <source>Save article</source>
+        <translation>Artikel speichern</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="205" />
+        <source>Research news</source>
+        <translation>Nachrichten recherchieren</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="206" />
+        <source>New journal entry</source>
+        <translation>Neuer Tagebucheintrag</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="207" />
+        <source>New habit</source>
+        <translation>Neue Gewohnheit</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="208" />
+        <source>Log habit</source>
+        <translation>Gewohnheit eintragen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="209" />
+        <source>New contact</source>
+        <translation>Neuer Kontakt</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/formatting.py" line="229" />
+        <source>Note</source>
+        <translation>Notiz</translation>
+    </message>
+</context>
+<context>
+    <name>Header</name>
+    <message>
+        <location filename="../../mana_desktop/gui/header.py" line="35" />
+        <source>Diagnostics…</source>
+        <translation>Diagnose…</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/header.py" line="37" />
+        <source>Sync now</source>
+        <translation>Jetzt synchronisieren</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/header.py" line="39" />
+        <source>Work offline</source>
+        <translation>Offline arbeiten</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/header.py" line="44" />
+        <source>No sync (demo)</source>
+        <translation>Kein Sync (Demo)</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/header.py" line="104" />
+        <source>The server signed you out (401). Sign in again to keep syncing; your changes wait safely.</source>
+        <translation>Der Server hat dich abgemeldet (401). Melde dich erneut an; deine Änderungen warten sicher.</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/header.py" line="105" />
+        <source>Sign in…</source>
+        <translation>Anmelden…</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/header.py" line="108" />
+        <source>Sync is paused (402): {message}</source>
+        <translation>Sync pausiert (402): {message}</translation>
+    </message>
+</context>
+<context>
+    <name>Help</name>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="23" />
+        <source>next / previous card</source>
+        <translation>nächste / vorige Karte</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="24" />
+        <source>approve</source>
+        <translation>übernehmen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="25" />
+        <source>reject (with a reason)</source>
+        <translation>ablehnen (mit Grund)</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="26" />
+        <source>edit, then approve</source>
+        <translation>bearbeiten, dann übernehmen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="27" />
+        <source>approve / reject the whole iteration</source>
+        <translation>ganze Iteration übernehmen / ablehnen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="28" />
+        <source>select for a batch decision</source>
+        <translation>für eine Sammelentscheidung auswählen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="29" />
+        <source>undo the last decision</source>
+        <translation>letzte Entscheidung rückgängig machen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="30" />
+        <source>this sheet</source>
+        <translation>diese Übersicht</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="37" />
+        <source>Keyboard shortcuts</source>
+        <translation>Tastenkürzel</translation>
+    </message>
+</context>
+<context>
+    <name>Inbox</name>
+    <message>
+        <location filename="../../mana_desktop/gui/inbox_page.py" line="68" />
+        <source>All proposals</source>
+        <translation>Alle Vorschläge</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/inbox_page.py" line="77" />
+        <source>Nothing to review. When a mission plans something, it shows up here.</source>
+        <translation>Nichts zu prüfen. Sobald eine Mission etwas plant, erscheint es hier.</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../mana_desktop/gui/inbox_page.py" line="169" />
+        <location filename="../../mana_desktop/gui/inbox_page.py" line="274" />
+        <source>%n suggestion(s)</source>
+        <translation><numerusform>%n Vorschlag</numerusform><numerusform>%n Vorschläge</numerusform></translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/proposal_model.py" line="131" />
+        <source>{mission}: {n} suggestions</source>
+        <translation>{mission}: {n} Vorschläge</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/proposal_model.py" line="278" />
+        <source>Suggestion from {mission}: {action}. A to approve, R to reject.</source>
+        <translation>Vorschlag von {mission}: {action}. A übernimmt, R lehnt ab.</translation>
+    </message>
+</context>
+<context>
+    <name>Missions</name>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="34" />
+        <source>Sunday</source>
+        <translation>Sonntag</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="35" />
+        <source>Monday</source>
+        <translation>Montag</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="36" />
+        <source>Tuesday</source>
+        <translation>Dienstag</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="37" />
+        <source>Wednesday</source>
+        <translation>Mittwoch</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="38" />
+        <source>Thursday</source>
+        <translation>Donnerstag</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="39" />
+        <source>Friday</source>
+        <translation>Freitag</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="40" />
+        <source>Saturday</source>
+        <translation>Samstag</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="49" />
+        <source>Edit mission</source>
+        <translation>Mission bearbeiten</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="49" />
+        <location filename="../../mana_desktop/gui/missions_page.py" line="99" />
+        <source>New mission</source>
+        <translation>Neue Mission</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="54" />
+        <source>e.g. Weekly goals review</source>
+        <translation>z. B. Wöchentlicher Ziele-Review</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="56" />
+        <source>What exactly should the AI achieve?</source>
+        <translation>Was genau soll die KI erreichen?</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="57" />
+        <source>Title</source>
+        <translation>Titel</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="58" />
+        <location filename="../../mana_desktop/gui/missions_page.py" line="139" />
+        <source>Objective</source>
+        <translation>Ziel</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="63" />
+        <source>Concept (Markdown)</source>
+        <translation>Konzept (Markdown)</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="64" />
+        <source>Preview</source>
+        <translation>Vorschau</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="79" />
+        <location filename="../../mana_desktop/gui/missions_page.py" line="140" />
+        <source>Cadence</source>
+        <translation>Rhythmus</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="84" />
+        <source>Manual</source>
+        <translation>Manuell</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="85" />
+        <source>Every</source>
+        <translation>Alle</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="86" />
+        <source>Daily at</source>
+        <translation>Täglich um</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="87" />
+        <source>Weekly on</source>
+        <translation>Wöchentlich am</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/mission_form.py" line="131" />
+        <source>A mission needs a title and an objective.</source>
+        <translation>Eine Mission braucht einen Titel und ein Ziel.</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="41" />
+        <source>active</source>
+        <translation>aktiv</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="42" />
+        <source>paused</source>
+        <translation>pausiert</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="43" />
+        <source>done</source>
+        <translation>abgeschlossen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="44" />
+        <source>archived</source>
+        <translation>archiviert</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="57" />
+        <source>next run {when}</source>
+        <translation>nächster Lauf {when}</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../mana_desktop/gui/missions_page.py" line="60" />
+        <source>%n iteration(s)</source>
+        <translation><numerusform>%n Iteration</numerusform><numerusform>%n Iterationen</numerusform></translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="68" />
+        <source>No iteration has run yet.</source>
+        <translation>Noch keine Iteration gelaufen.</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="76" />
+        <source>Note</source>
+        <translation>Notiz</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="121" />
+        <source>Run now</source>
+        <translation>Jetzt ausführen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="122" />
+        <source>Pause</source>
+        <translation>Pausieren</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="123" />
+        <source>Resume</source>
+        <translation>Fortsetzen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="124" />
+        <source>Complete</source>
+        <translation>Abschließen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="125" />
+        <source>Edit</source>
+        <translation>Bearbeiten</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="126" />
+        <source>Delete</source>
+        <translation>Löschen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="141" />
+        <source>Next run</source>
+        <translation>Nächster Lauf</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="142" />
+        <source>Inputs</source>
+        <translation>Inputs</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="146" />
+        <source>Iterations</source>
+        <translation>Iterationen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="152" />
+        <source>Feedback for the next iteration…</source>
+        <translation>Feedback für die nächste Iteration…</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="153" />
+        <source>Save</source>
+        <translation>Speichern</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="207" />
+        <source>Choose a mission on the left, or create a new one.</source>
+        <translation>Wähle links eine Mission aus, oder erstelle eine neue.</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="235" />
+        <source>Delete mission</source>
+        <translation>Mission löschen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/missions_page.py" line="236" />
+        <source>Delete this mission? Its iterations go with it.</source>
+        <translation>Diese Mission löschen? Ihre Iterationen gehen mit.</translation>
+    </message>
+</context>
+<context>
+    <name>Modules</name>
+    <message>
+        <location filename="../../mana_desktop/gui/modules.py" line="41" />
+        <source>Todo</source>
+        <translation>Aufgaben</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/modules.py" line="42" />
+        <source>Calendar</source>
+        <translation>Kalender</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/modules.py" line="43" />
+        <source>Notes</source>
+        <translation>Notizen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/modules.py" line="44" />
+        <source>Places</source>
+        <translation>Orte</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/modules.py" line="45" />
+        <source>Drink</source>
+        <translation>Trinken</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/modules.py" line="46" />
+        <source>Food</source>
+        <translation>Essen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/modules.py" line="47" />
+        <source>Journal</source>
+        <translation>Tagebuch</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/modules.py" line="48" />
+        <source>Habits</source>
+        <translation>Gewohnheiten</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/modules.py" line="49" />
+        <source>Contacts</source>
+        <translation>Kontakte</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/modules.py" line="50" />
+        <source>News</source>
+        <translation>Nachrichten</translation>
+    </message>
+</context>
+<context>
+    <name>Records</name>
+    <message>
+        <location filename="../../mana_desktop/gui/records_panel.py" line="69" />
+        <source>Created by the mission “{mission}”</source>
+        <translation>Von der Mission „{mission}“ angelegt</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/records_panel.py" line="86" />
+        <source>Records</source>
+        <translation>Einträge</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../mana_desktop/gui/records_panel.py" line="109" />
+        <source>Records (%n)</source>
+        <translation><numerusform>Einträge (%n)</numerusform><numerusform>Einträge (%n)</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>Reject</name>
+    <message>
+        <location filename="../../mana_desktop/gui/reject_picker.py" line="27" />
+        <source>Wrong time</source>
+        <translation>Falscher Zeitpunkt</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/reject_picker.py" line="28" />
+        <source>Wrong content</source>
+        <translation>Falscher Inhalt</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/reject_picker.py" line="29" />
+        <source>Duplicate</source>
+        <translation>Gibt es schon</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/reject_picker.py" line="30" />
+        <source>Not needed</source>
+        <translation>Nicht nötig</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/reject_picker.py" line="31" />
+        <source>Other</source>
+        <translation>Anderer Grund</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/reject_picker.py" line="50" />
+        <source>Why not? (optional, helps the next plan)</source>
+        <translation>Warum nicht? (optional, hilft dem nächsten Plan)</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/reject_picker.py" line="68" />
+        <source>Say more (Enter rejects, Esc cancels)</source>
+        <translation>Mehr dazu (Enter lehnt ab, Esc bricht ab)</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/reject_picker.py" line="71" />
+        <source>Reject</source>
+        <translation>Ablehnen</translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <location filename="../../mana_desktop/gui/settings_page.py" line="40" />
+        <source>Settings</source>
+        <translation>Einstellungen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/settings_page.py" line="45" />
+        <source>System language</source>
+        <translation>Systemsprache</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/settings_page.py" line="49" />
+        <source>Language</source>
+        <translation>Sprache</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/settings_page.py" line="52" />
+        <source>Undo window</source>
+        <translation>Zeit zum Rückgängigmachen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/settings_page.py" line="55" />
+        <source>Check the server every</source>
+        <translation>Server prüfen alle</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/settings_page.py" line="56" />
+        <source>Work offline</source>
+        <translation>Offline arbeiten</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/settings_page.py" line="59" />
+        <source>not signed in (demo)</source>
+        <translation>nicht angemeldet (Demo)</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/settings_page.py" line="62" />
+        <source>Account</source>
+        <translation>Konto</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/settings_page.py" line="64" />
+        <source>Sign out</source>
+        <translation>Abmelden</translation>
+    </message>
+</context>
+<context>
+    <name>Sidebar</name>
+    <message>
+        <location filename="../../mana_desktop/gui/sidebar.py" line="30" />
+        <source>All</source>
+        <translation>Alle</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/sidebar.py" line="31" />
+        <source>Missions</source>
+        <translation>Missionen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/sidebar.py" line="32" />
+        <source>Activity</source>
+        <translation>Aktivität</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/sidebar.py" line="33" />
+        <source>Settings</source>
+        <translation>Einstellungen</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/sidebar.py" line="70" />
+        <source>REVIEW</source>
+        <translation>PRÜFEN</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/sidebar.py" line="74" />
+        <source>WORKBENCH</source>
+        <translation>WERKBANK</translation>
+    </message>
+</context>
+<context>
+    <name>Status</name>
+    <message numerus="yes">
+        <location filename="../../mana_desktop/gui/status_text.py" line="22" />
+        <source>%n min</source>
+        <translation><numerusform>%n min</numerusform><numerusform>%n min</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../mana_desktop/gui/status_text.py" line="23" />
+        <source>%n h</source>
+        <translation><numerusform>%n h</numerusform><numerusform>%n h</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../mana_desktop/gui/status_text.py" line="31" />
+        <source> — retrying in %n s</source>
+        <translation><numerusform> — neuer Versuch in %n s</numerusform><numerusform> — neuer Versuch in %n s</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../mana_desktop/gui/status_text.py" line="38" />
+        <source>%n waiting to send</source>
+        <translation><numerusform>%n wartet auf Versand</numerusform><numerusform>%n warten auf Versand</numerusform></translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/status_text.py" line="41" />
+        <source>(oldest {age})</source>
+        <translation>(älteste {age})</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/status_text.py" line="53" />
+        <source>◐ Syncing {percent} %</source>
+        <translation>◐ Synchronisiere {percent} %</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/status_text.py" line="55" />
+        <source>◐ Syncing</source>
+        <translation>◐ Synchronisiere</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/status_text.py" line="58" />
+        <source>○ Offline</source>
+        <translation>○ Offline</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/status_text.py" line="60" />
+        <source>○ Working offline</source>
+        <translation>○ Offline-Modus</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/status_text.py" line="63" />
+        <source>⚠ Can't sync: {error}</source>
+        <translation>⚠ Sync nicht möglich: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/status_text.py" line="66" />
+        <source>⚠ Signed out</source>
+        <translation>⚠ Abgemeldet</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/status_text.py" line="68" />
+        <source>subscription inactive</source>
+        <translation>Abo inaktiv</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/status_text.py" line="69" />
+        <source>⏸ Sync paused: {message}</source>
+        <translation>⏸ Sync pausiert: {message}</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/status_text.py" line="71" />
+        <source>● In sync</source>
+        <translation>● Synchron</translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message numerus="yes">
+        <location filename="../../mana_desktop/gui/notifier.py" line="76" />
+        <source>Mana: %n suggestion(s)</source>
+        <translation><numerusform>Mana: %n Vorschlag</numerusform><numerusform>Mana: %n Vorschläge</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../mana_desktop/gui/notifier.py" line="89" />
+        <source>{mission} suggests %n change(s)</source>
+        <translation><numerusform>{mission} schlägt %n Änderung vor</numerusform><numerusform>{mission} schlägt %n Änderungen vor</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>Undo</name>
+    <message>
+        <location filename="../../mana_desktop/gui/main_window.py" line="32" />
+        <source>Approved “{what}”.</source>
+        <translation>„{what}“ übernommen.</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/main_window.py" line="34" />
+        <source>Rejected “{what}”.</source>
+        <translation>„{what}“ abgelehnt.</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/main_window.py" line="36" />
+        <source>Ran “{what}” again.</source>
+        <translation>„{what}“ erneut ausgeführt.</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/main_window.py" line="37" />
+        <location filename="../../mana_desktop/gui/main_window.py" line="195" />
+        <source>Undone.</source>
+        <translation>Rückgängig gemacht.</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/undo_bar.py" line="29" />
+        <source>Undo  Ctrl+Z</source>
+        <translation>Rückgängig  Strg+Z</translation>
+    </message>
+</context>
+</TS>
