@@ -63,7 +63,7 @@ def activity(ctx: Context, limit: int = 200) -> list[ActivityGroup]:
         out.append(
             ActivityGroup(
                 mission_id,
-                first["mission_title"],
+                ctx.reveal_text(first["mission_title"]),
                 iteration_id,
                 first["agent_name"],
                 first["decided_at"] or "",

@@ -40,10 +40,15 @@ class Decision:
 
 class Context:
     def __init__(
-        self, replica: Replica, settings: Any, clock: Callable[[], datetime] | None = None
+        self,
+        replica: Replica,
+        settings: Any,
+        clock: Callable[[], datetime] | None = None,
+        cipher: Any = None,
     ) -> None:
         self.replica = replica
         self.settings = settings
+        self.cipher = cipher  # domain.crypto.RecordCipher, or None (no vault: plaintext)
         self.clock = clock or (lambda: datetime.now(UTC))
         self._local = threading.local()
         self._schema_ready = False
@@ -77,6 +82,24 @@ class Context:
     @staticmethod
     def wall() -> float:
         return time.time()
+
+    # --- encryption (docs/encryption.md, "Workbench") ---------------------------------------
+    def reveal(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A record's data for display and staging (lock markers where it cannot be opened)."""
+        return dict(self.cipher.reveal(data)) if self.cipher is not None else dict(data)
+
+    def reveal_text(self, value: object) -> str:
+        """One stored value as text for people (envelopes opened, a lock when they can't be)."""
+        if self.cipher is None or not isinstance(value, str):
+            return "" if value is None else str(value)
+        shown = self.cipher.reveal({"v": value}).get("v")
+        return shown if isinstance(shown, str) else str(shown)
+
+    def reveal_strict(self, collection: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """What tool builders read: plaintext or an error, never a lock marker."""
+        if self.cipher is None:
+            return dict(data)
+        return dict(self.cipher.reveal_strict(collection, data))
 
     # --- database ---------------------------------------------------------------------------
     def ensure_schema(self) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mana_desktop.domain.changeset import merge_into
+from mana_desktop.domain.crypto import VaultLockedError
 from mana_desktop.domain.mission import append_feedback
 from mana_desktop.domain.proposal import OPEN_STATUSES, check_reason, feedback_line
 from mana_desktop.domain.records import StepRef, ToolFailure
@@ -29,6 +30,7 @@ from mana_desktop.workbench import rows
 from mana_desktop.workbench.context import Context, Decision, DecisionError
 from mana_desktop.workbench.executor import apply_ops, plan_ops
 from mana_desktop.workbench.plans import PlanEdits
+from mana_desktop.workbench.staging import VAULT_LOCKED
 
 _STATUS_WORDS = {
     "approved": "already approved",
@@ -46,6 +48,14 @@ class Decider:
 
     # --- approve ----------------------------------------------------------------------------
     def approve(self, proposal_id: str, params: dict[str, Any] | None = None) -> Decision:
+        try:
+            return self._approve(proposal_id, params)
+        except VaultLockedError as exc:
+            text = VAULT_LOCKED.get(self._ctx.lang, VAULT_LOCKED["en"])
+            self._remember_errors({proposal_id: text})
+            raise DecisionError(text) from exc
+
+    def _approve(self, proposal_id: str, params: dict[str, Any] | None) -> Decision:
         try:
             return self.approve_many(
                 [proposal_id], {proposal_id: params} if params else None, all_or_error=True
@@ -71,6 +81,10 @@ class Decider:
         done: list[str] = []
         try:
             return self._approve_tx(ids, edits, all_or_error, group, failures, done)
+        except VaultLockedError as exc:
+            if all_or_error:
+                raise
+            raise DecisionError(VAULT_LOCKED.get(self._ctx.lang, VAULT_LOCKED["en"])) from exc
         except _Nothing:
             self._remember_errors(failures)
             raise
@@ -133,7 +147,15 @@ class Decider:
             raise _ToolError(row["id"], " ".join(errors))
         ref = StepRef(row["mission_id"], row["iteration_id"], row["step_id"])
         try:
-            ops = plan_ops(self._ctx.replica, tx, spec.name, params, ref, self._ctx.now())
+            ops = plan_ops(
+                self._ctx.replica,
+                tx,
+                spec.name,
+                params,
+                ref,
+                self._ctx.now(),
+                self._ctx.reveal_strict,
+            )
         except ToolFailure as exc:
             raise _ToolError(row["id"], str(exc)) from exc
         actor = rows.actor_of(row)

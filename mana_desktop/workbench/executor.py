@@ -9,33 +9,49 @@ and synced here first: we keep that record instead of writing a second one.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from mana_desktop.domain.actor import Actor, origin_for
-from mana_desktop.domain.records import RecordOp, StepRef, build
+from mana_desktop.domain.crypto import DecryptError
+from mana_desktop.domain.records import RecordOp, StepRef, ToolFailure, build
 from mana_desktop.store.replica import Replica
 
+Reveal = Callable[[str, Mapping[str, Any]], dict[str, Any]]
 _COUNT_OPEN = "SELECT count(*) FROM records WHERE app = ? AND collection = ? AND deleted_at IS NULL"
 
 
 class ReplicaLookup:
     """The read side builders need, over the replica (deletedAt folded into the data)."""
 
-    def __init__(self, replica: Replica, tx: Any = None) -> None:
+    def __init__(self, replica: Replica, tx: Any = None, reveal: Reveal | None = None) -> None:
         self._replica = replica
         self._tx = tx
+        self._reveal: Reveal = reveal or (lambda _collection, data: dict(data))
 
     def get(self, app: str, collection: str, record_id: str) -> Mapping[str, Any] | None:
         source = self._tx if self._tx is not None else self._replica
         record = source.get(app, collection, record_id)
         if record is None:
             return None
-        return {**record.data, "id": record.id, "deletedAt": record.deleted_at}
+        return {
+            **self._open(collection, record.data),
+            "id": record.id,
+            "deletedAt": record.deleted_at,
+        }
 
     def rows(self, app: str, collection: str) -> list[Mapping[str, Any]]:
-        return [{**r.data, "id": r.id} for r in self._replica.list(app, collection)]
+        return [
+            {**self._open(collection, r.data), "id": r.id}
+            for r in self._replica.list(app, collection)
+        ]
+
+    def _open(self, collection: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return self._reveal(collection, data)
+        except DecryptError as exc:  # a foreign blob: this tool cannot work with it
+            raise ToolFailure(str(exc)) from exc
 
     def count_open(self, app: str, collection: str) -> int:
         # A count in SQL: decoding every task to number a new one made approve O(tasks).
@@ -50,10 +66,19 @@ class ReplicaLookup:
 
 
 def plan_ops(
-    replica: Replica, tx: Any, tool: str, params: dict[str, Any], ref: StepRef, now: datetime
+    replica: Replica,
+    tx: Any,
+    tool: str,
+    params: dict[str, Any],
+    ref: StepRef,
+    now: datetime,
+    reveal: Reveal | None = None,
 ) -> list[RecordOp]:
-    """The writes this tool call would make (raises ToolFailure with a reason)."""
-    return build(tool, params, ref, now, ReplicaLookup(replica, tx))
+    """The writes this tool call would make (raises ToolFailure with a reason).
+
+    A locked vault raises `VaultLockedError` (the caller turns it into a message).
+    """
+    return build(tool, params, ref, now, ReplicaLookup(replica, tx, reveal))
 
 
 def apply_ops(tx: Any, replica: Replica, ops: list[RecordOp], actor: Actor) -> list[dict[str, Any]]:

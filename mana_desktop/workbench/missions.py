@@ -78,7 +78,8 @@ class Missions:
         )
         views = [
             self._view(
-                Mission.from_json({**r.data, "id": r.id}, r.deleted_at), pending.get(r.id, 0)
+                Mission.from_json({**self._ctx.reveal(r.data), "id": r.id}, r.deleted_at),
+                pending.get(r.id, 0),
             )
             for r in records
         ]
@@ -98,7 +99,10 @@ class Missions:
             .fetchone()
         )
         return self._view(
-            Mission.from_json({**record.data, "id": record.id}, record.deleted_at), int(pending)
+            Mission.from_json(
+                {**self._ctx.reveal(record.data), "id": record.id}, record.deleted_at
+            ),
+            int(pending),
         )
 
     def _view(self, mission: Mission, pending: int) -> MissionView:
@@ -182,7 +186,7 @@ class Missions:
         record = self._ctx.replica.get(MISSIONS_APP, MISSIONS_COLLECTION, mission_id)
         if record is None or record.deleted_at:
             raise DecisionError(f"No mission with id {mission_id!r}.")
-        return Mission.from_json({**record.data, "id": record.id})
+        return Mission.from_json({**self._ctx.reveal(record.data), "id": record.id})
 
     def _update(self, mission_id: str, fields: dict[str, Any]) -> ChangeSet:
         self._require(mission_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from mana_desktop.domain.proposal import OPEN_STATUSES, ProposalView
@@ -93,16 +93,21 @@ def is_executable(row: Mapping[str, Any]) -> bool:
     )
 
 
-def view(row: Mapping[str, Any]) -> ProposalView:
+def _plain(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def view(row: Mapping[str, Any], text: Callable[[object], str] = _plain) -> ProposalView:
+    """The card; `text` opens values that may be encrypted (mission title, objective)."""
     return ProposalView(
         id=row["id"],
         status=row["status"],
         module=row["module"],
         tool_name=row["tool_name"],
         params=params_of(row),
-        rationale=row["rationale"],
+        rationale=text(row["rationale"]),
         mission_id=row["mission_id"],
-        mission_title=row["mission_title"],
+        mission_title=text(row["mission_title"]),
         iteration_id=row["iteration_id"],
         step_id=row["step_id"],
         step_summary=row["step_summary"],

@@ -32,9 +32,13 @@ _KEY = (MISSIONS_APP, MISSIONS_COLLECTION)
 
 class Workbench:
     def __init__(
-        self, replica: Replica, settings: Any = None, clock: Callable[[], datetime] | None = None
+        self,
+        replica: Replica,
+        settings: Any = None,
+        clock: Callable[[], datetime] | None = None,
+        cipher: Any = None,
     ) -> None:
-        self._ctx = Context(replica, settings, clock)
+        self._ctx = Context(replica, settings, clock, cipher)
         self._stager = Stager(self._ctx)
         self._decider = Decider(self._ctx)
         self._reverter = Reverter(self._ctx)
@@ -46,6 +50,10 @@ class Workbench:
         self._idle.set()
         self.last_error: str | None = None
         self._listeners: list[Callable[[ChangeSet], None]] = []
+
+    def set_cipher(self, cipher: Any) -> None:
+        """The signed-in user's `RecordCipher` (None: no vault, values stay as stored)."""
+        self._ctx.cipher = cipher
 
     @property
     def settings(self) -> Any:
@@ -134,12 +142,14 @@ class Workbench:
         clause = (
             "WHERE " + " AND ".join(where) + " " if where else ""
         ) + "ORDER BY created_at DESC, planned_at, step_id"
-        return [rows.view(r) for r in rows.fetch(self._ctx.read(), clause, args)]
+        return [
+            rows.view(r, self._ctx.reveal_text) for r in rows.fetch(self._ctx.read(), clause, args)
+        ]
 
     def proposal(self, proposal_id: str) -> ProposalView | None:
         self._ctx.ensure_schema()
         row = rows.fetch_one(self._ctx.read(), proposal_id)
-        return rows.view(row) if row else None
+        return rows.view(row, self._ctx.reveal_text) if row else None
 
     def pending_counts(self) -> dict[str, int]:
         self._ctx.ensure_schema()

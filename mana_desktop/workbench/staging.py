@@ -38,6 +38,10 @@ from mana_desktop.workbench.executor import apply_ops, plan_ops
 from mana_desktop.workbench.plans import PlanEdits
 
 DECIDED_ELSEWHERE = frozenset({"approved", "rejected", "skipped", "failed"})
+VAULT_LOCKED = {
+    "en": "Unlock the vault to apply this change.",
+    "de": "Entsperre den Tresor, um diese Änderung anzuwenden.",
+}
 _DENIED = {
     "en": "Not run: your policy denies “{tool}” to the AI.",
     "de": "Nicht ausgeführt: Deine Richtlinie verbietet der KI „{tool}“.",
@@ -234,9 +238,21 @@ class Stager:
             self._run_auto(tx, row, params)
 
     def _run_auto(self, tx: Any, row: rows.Row, params: dict[str, Any]) -> None:
+        cipher = self._ctx.cipher
+        if cipher is not None and cipher.locked:
+            row["error"] = VAULT_LOCKED.get(self._ctx.lang, VAULT_LOCKED["en"])
+            return  # stays pending until the vault is unlocked and someone approves
         ref = StepRef(row["mission_id"], row["iteration_id"], row["step_id"])
         try:
-            ops = plan_ops(self._ctx.replica, tx, row["tool_name"], params, ref, self._ctx.now())
+            ops = plan_ops(
+                self._ctx.replica,
+                tx,
+                row["tool_name"],
+                params,
+                ref,
+                self._ctx.now(),
+                self._ctx.reveal_strict,
+            )
         except ToolFailure as exc:
             row["error"] = str(exc)  # stays pending: a person can look, edit or reject
             return

@@ -1,0 +1,89 @@
+"""The workbench with encrypted records (docs/encryption.md, "Workbench")."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from mana_desktop.domain.crypto import MasterKey, RecordCipher, encrypt_record, is_envelope
+from mana_desktop.store.replica import Replica
+from mana_desktop.store.settings import Settings
+from mana_desktop.workbench.context import DecisionError
+from mana_desktop.workbench.service import Workbench
+from tests.fixtures.workbench import (
+    add_record,
+    iteration,
+    mission_data,
+    server_insert_mission,
+    tool_step,
+)
+
+
+class _Vault:
+    def __init__(self) -> None:
+        self.key: MasterKey | None = MasterKey(os.urandom(32))
+
+
+@pytest.fixture
+def vault() -> _Vault:
+    return _Vault()
+
+
+def _seed(replica: Replica, vault: _Vault, steps: list[dict[str, Any]]) -> None:
+    data = mission_data(
+        "m1", [iteration("it1", *steps, summary="")], title="Secret plan", objective="secret goal"
+    )
+    server_insert_mission(replica, encrypt_record("aiMissions", data, vault.key))
+
+
+def test_titles_are_revealed_for_people_and_tools_read_plaintext(
+    wb_replica: Replica, vault: _Vault
+) -> None:
+    add_record(
+        wb_replica,
+        "todo",
+        "tasks",
+        encrypt_record("tasks", {"id": "t1", "title": "Buy MILK", "isCompleted": False}, vault.key),
+    )
+    _seed(
+        wb_replica,
+        vault,
+        [tool_step("s1", "complete_tasks_by_title", {"titleMatch": "milk"}, summary="")],
+    )
+    wb = Workbench(wb_replica, Settings(), cipher=RecordCipher("u-1", lambda: vault.key))
+    wb.stage()
+    [card] = wb.proposals()
+    assert card.mission_title == "Secret plan" and card.rationale == "secret goal"
+    assert wb.missions()[0].title == "Secret plan"
+    assert is_envelope(wb_replica.get("ai", "aiMissions", "m1").data["title"])  # type: ignore[union-attr]
+    wb.approve(card.id)
+    assert wb_replica.get("todo", "tasks", "t1").data["isCompleted"] is True  # type: ignore[union-attr]
+
+
+def test_locked_vault_keeps_the_card_pending_with_a_message(
+    wb_replica: Replica, vault: _Vault
+) -> None:
+    add_record(
+        wb_replica,
+        "todo",
+        "tasks",
+        encrypt_record("tasks", {"id": "t1", "title": "Buy milk"}, vault.key),
+    )
+    _seed(wb_replica, vault, [tool_step("s1", "complete_tasks_by_title", {"titleMatch": "milk"})])
+    cipher = RecordCipher("u-1", lambda: vault.key)
+    wb = Workbench(wb_replica, Settings(), cipher=cipher)
+    wb.stage()
+    [card] = wb.proposals()
+    vault.key = None
+    assert wb.proposal(card.id).mission_title.startswith("🔒")  # type: ignore[union-attr]
+    with pytest.raises(DecisionError, match="Unlock the vault"):
+        wb.approve(card.id)
+    after = wb.proposal(card.id)
+    assert (
+        after is not None
+        and after.status == "pending"
+        and "Unlock the vault" in (after.error or "")
+    )
+    assert wb_replica.get("todo", "tasks", "t1").data.get("isCompleted") is not True  # type: ignore[union-attr]
