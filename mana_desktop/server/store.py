@@ -11,9 +11,10 @@ lets readers run while a push commits.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
-import uuid
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,6 +80,20 @@ READ_COLUMNS = (
     "id, table_name, record_id, op, data, field_meta, created_at, schema_version, actor,"
     " origin, space_id, rowid"
 )
+
+
+def new_event_ids(count: int) -> list[str]:
+    """UUIDv7 strings: random like upstream's gen_random_uuid() for clients, but time-ordered,
+    so the primary-key B-tree grows at its right edge instead of splitting pages everywhere."""
+    prefix = (time.time_ns() // 1_000_000) << 80 | 0x7 << 76
+    entropy = os.urandom(10 * count)
+    ids = []
+    for i in range(count):
+        chunk = int.from_bytes(entropy[10 * i : 10 * i + 10])
+        value = prefix | (chunk >> 68) << 64 | 0b10 << 62 | (chunk & ((1 << 62) - 1))
+        h = f"{value:032x}"
+        ids.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +201,7 @@ class Store:
         """Store the rows in one transaction; returns their event ids and the first stamp."""
         if not rows:
             return [], 0
-        ids = [str(uuid.uuid4()) for _ in rows]
+        ids = new_event_ids(len(rows))
         with self._write_lock:
             first = self.clock.issue(len(rows))
             try:
