@@ -37,7 +37,7 @@ class ActivityGroup:
 def activity(ctx: Context, limit: int = 200) -> list[ActivityGroup]:
     ctx.ensure_schema()
     found = rows.fetch(
-        ctx.read(), "WHERE status = 'approved' ORDER BY decided_at DESC, step_id LIMIT ?", (limit,)
+        ctx.read(), "WHERE status = 'approved' ORDER BY decided_at DESC, position LIMIT ?", (limit,)
     )
     groups: dict[tuple[str, str], list[rows.Row]] = {}
     for row in found:
@@ -57,7 +57,7 @@ def activity(ctx: Context, limit: int = 200) -> list[ActivityGroup]:
                 ),
                 reverted=bool(r["reverted_at"]),
             )
-            for r in sorted(members, key=lambda r: r["step_id"])
+            for r in sorted(members, key=lambda r: r["position"])
         )
         first = members[0]
         out.append(

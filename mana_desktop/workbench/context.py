@@ -22,7 +22,7 @@ from mana_desktop.domain.changeset import ChangeSet
 from mana_desktop.domain.mission import MISSIONS_APP, MISSIONS_COLLECTION
 from mana_desktop.domain.tools import policy_for
 from mana_desktop.store.replica import Replica
-from mana_desktop.workbench.schema import ensure_schema
+from mana_desktop.workbench.schema import ensure_schema, missing_columns
 
 
 class DecisionError(Exception):
@@ -119,7 +119,7 @@ class Context:
             .execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'wb_decisions'")
             .fetchone()
         )
-        return row is not None
+        return row is not None and not missing_columns(self.read())
 
     def read(self) -> sqlite3.Connection:
         """This thread's read connection (autocommit: every query sees the latest commit)."""

@@ -267,7 +267,7 @@ class Decider:
     def open_ids(self, iteration_id: str) -> list[str]:
         self._ctx.ensure_schema()
         found = rows.fetch(
-            self._ctx.read(), "WHERE iteration_id = ? ORDER BY step_id", (iteration_id,)
+            self._ctx.read(), "WHERE iteration_id = ? ORDER BY position", (iteration_id,)
         )
         if not found:
             raise DecisionError(f"No proposals for iteration {iteration_id!r}.")

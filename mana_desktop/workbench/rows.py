@@ -14,7 +14,7 @@ COLUMNS = (
     "id", "mission_id", "iteration_id", "step_id", "status", "kind", "module", "tool_name",
     "params", "rationale", "actor", "mission_title", "step_summary", "agent_name", "created_at",
     "planned_at", "error", "decided_at", "decided_by", "reason", "feedback", "decided_elsewhere",
-    "decision_group", "effects", "reverted_at",
+    "decision_group", "effects", "reverted_at", "position",
 )  # fmt: skip
 _PARAMS = COLUMNS.index("params")
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM wb_proposals"

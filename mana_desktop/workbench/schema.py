@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS wb_proposals (
     decision_group TEXT,
     effects TEXT,
     reverted_at TEXT,
+    position INTEGER NOT NULL DEFAULT 0,
     UNIQUE (mission_id, iteration_id, step_id)
 );
 CREATE INDEX IF NOT EXISTS wb_proposals_status ON wb_proposals (status, created_at);
@@ -59,8 +60,26 @@ CREATE TABLE IF NOT EXISTS wb_feedback (
 """
 
 
+# Columns added after the first layout: (table, column, definition). Added when missing, so a
+# profile made by an earlier build keeps working.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("wb_proposals", "position", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
 def ensure_schema(conn: sqlite3.Connection) -> None:
     """Create the tables if missing (statement by statement: we are inside a transaction)."""
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
+    for table, column, definition in missing_columns(conn):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
+def missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    missing = []
+    for table, column, definition in ADDED_COLUMNS:
+        names = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if names and column not in names:
+            missing.append((table, column, definition))
+    return missing

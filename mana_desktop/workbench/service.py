@@ -141,7 +141,7 @@ class Workbench:
                 args.append(value)
         clause = (
             "WHERE " + " AND ".join(where) + " " if where else ""
-        ) + "ORDER BY created_at DESC, planned_at, step_id"
+        ) + "ORDER BY created_at DESC, planned_at DESC, iteration_id, position"
         return [
             rows.view(r, self._ctx.reveal_text) for r in rows.fetch(self._ctx.read(), clause, args)
         ]

@@ -100,7 +100,7 @@ class Stager:
                     continue
                 row = existing.get((iteration.get("id"), step["id"]))
                 if row is None:
-                    row = self._new_proposal(tx, data, iteration, step)
+                    row = self._new_proposal(tx, data, iteration, step, index)
                     if row is None:
                         continue
                 else:
@@ -153,7 +153,12 @@ class Stager:
             row["decided_elsewhere"] = "approved"
 
     def _new_proposal(
-        self, tx: Any, mission: dict[str, Any], iteration: dict[str, Any], step: dict[str, Any]
+        self,
+        tx: Any,
+        mission: dict[str, Any],
+        iteration: dict[str, Any],
+        step: dict[str, Any],
+        position: int,
     ) -> rows.Row | None:
         intent = step.get("intent") if isinstance(step.get("intent"), dict) else {}
         assert isinstance(intent, dict)
@@ -161,6 +166,7 @@ class Stager:
         if step.get("status", "planned") not in OPEN_STEP_STATUSES and not is_note:
             return None  # decided before we saw it
         row = self._row(mission, iteration, step, intent, is_note)
+        row["position"] = position
         if not is_note:
             self._decide_on_arrival(tx, row)
         if not rows.insert(tx.conn, row):

@@ -103,3 +103,23 @@ def test_attach_stages_on_replica_changes(tmp_path: Path) -> None:
             assert wb.last_error is None
         finally:
             wb.detach()
+
+
+def test_profile_from_an_earlier_build_gets_the_new_columns(tmp_path: Path) -> None:
+    from mana_desktop.workbench.schema import SCHEMA
+
+    path = tmp_path / "r.db"
+    with Replica.open(path) as replica:
+        _seed(replica, 1, 12)
+        with replica.write() as tx:  # the first layout, without `position`
+            for statement in SCHEMA.replace("    position INTEGER NOT NULL DEFAULT 0,\n", "").split(
+                ";"
+            ):
+                if statement.strip():
+                    tx.conn.execute(statement)
+        wb = Workbench(replica, Settings())
+        wb.stage()
+        assert [v.step_id for v in wb.proposals()] == [
+            f"s{i}" for i in range(12)
+        ]  # plan order, not text order
+        wb.close()
