@@ -156,6 +156,8 @@ class SyncEngine:
         self._started = threading.Event()
         self._cycle_lock: asyncio.Lock | None = None
         self._failing = False  # the last attempt failed: the next one starts with one probe
+        self._urgent = False  # cut a backoff wait short (sync_now, set_offline)
+        self._journaled: tuple[str, str | None] | None = None
 
     # ===== public API (any thread) =====
     def start(self) -> None:
@@ -232,6 +234,7 @@ class SyncEngine:
             self._wake.set()
 
     def _request_all(self) -> None:
+        self._urgent = True
         self._pull_all = True
         self._push_due = True
         self._wake_now()
@@ -257,12 +260,21 @@ class SyncEngine:
         self._started.set()
         backoff = Backoff(self._backoff_base)
         next_poll = 0.0
+        retry_at: float | None = None  # monotonic deadline of the next attempt after a failure
         try:
             while not self._stopping:
                 if self._offline_requested:
                     await self._go_offline(None)
                     continue
                 now = time.monotonic()
+                if self._urgent:  # sync_now, back online, live channel lost: try at once
+                    self._urgent, retry_at = False, None
+                if retry_at is not None and now < retry_at:
+                    # Backing off: local writes only update the counts, they do not probe.
+                    await self._wait(retry_at - now)
+                    await self._refresh_counts()
+                    continue
+                retry_at = None
                 due = self._pull_all or self._pull_keys or self._push_due or now >= next_poll
                 if not due:
                     await self._wait(next_poll - now)
@@ -275,7 +287,7 @@ class SyncEngine:
                     await self._wait_hold()
                 else:
                     self._pull_all = self._push_due = True
-                    await self._wait(delay)
+                    retry_at = time.monotonic() + delay
         finally:
             await self._close_client()
             if self._unsubscribe is not None:
@@ -284,36 +296,53 @@ class SyncEngine:
     async def _cycle_with_state(self, backoff: Backoff) -> float | None:
         """Run one cycle; return None on success or the seconds to wait before retrying."""
         report = SyncReport()
+        delay: float
         try:
             client = self._ensure_client()
             await self._cycle(client, report)
         except RetryableError as exc:
             delay = backoff.next_delay(exc.retry_after)
             self._retry_state(exc, delay)
-            return delay
         except SignedOutError as exc:
             self._stop_live()
-            self._board.update(state="signed-out", last_error=str(exc), retry_at=None,
-                               progress=None)
-            self._persist()
-            return float("inf")
+            self._board.update(state="signed-out", last_error=self._scrub(str(exc)),
+                               retry_at=None, progress=None)
+            delay = float("inf")
         except PaymentRequiredError as exc:
             self._stop_live()
             self._board.update(state="paused", paused_message=exc.server_message,
                                progress=None, retry_at=self._at(PAUSE_PROBE_S))
-            self._persist()
-            return PAUSE_PROBE_S
+            delay = PAUSE_PROBE_S
         except SyncError as exc:  # e.g. a 403/404 on a whole endpoint: wrong server
             delay = backoff.next_delay()
-            self._board.update(state="error", last_error=str(exc), progress=None,
+            self._board.update(state="error", last_error=self._scrub(str(exc)), progress=None,
                                retry_at=self._at(delay))
-            self._persist()
-            return delay
-        backoff.reset()
-        if self._live_enabled:
-            self._start_live()
-        self._finish_state(report)
-        return None
+        else:
+            backoff.reset()
+            if self._live_enabled:
+                self._start_live()
+            self._finish_state(report)
+            await self._journal_state()
+            return None
+        self._persist()
+        await self._journal_state()
+        return delay
+
+    async def _journal_state(self) -> None:
+        """One journal entry per change of trouble (not one per retry): decision 10."""
+        status = self._board.current
+        if status.state in ("idle", "syncing"):
+            self._journaled = None
+            return
+        reason = status.paused_message if status.state == "paused" else status.last_error
+        entry = (status.state, reason)
+        if entry == self._journaled or reason is None:
+            return
+        self._journaled = entry
+        kind = "error" if status.state in ("error", "offline", "signed-out") else "info"
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self._journal, kind, f"sync {status.state}: {reason}",
+                                    state=status.state)
 
     async def _wait(self, timeout: float | None) -> None:
         assert self._wake is not None
@@ -327,7 +356,7 @@ class SyncEngine:
         except TimeoutError:
             pass
         self._wake.clear()
-        if self._push_due and not (self._pull_all or self._pull_keys):
+        if self._push_due and not (self._pull_all or self._pull_keys or self._urgent):
             await asyncio.sleep(LOCAL_DEBOUNCE_S)
 
     async def _wait_hold(self) -> None:
@@ -420,6 +449,7 @@ class SyncEngine:
         report.duration_s = time.monotonic() - started
         report.state = self._board.current.state
         self._persist()
+        await self._journal_state()
         return report
 
     async def _standalone_once(self) -> SyncReport:

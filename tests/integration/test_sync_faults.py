@@ -199,3 +199,13 @@ def test_held_changes_go_out_when_the_undo_window_ends(
     assert side.replica.pending_count() == 1
     wait_for(lambda: side.replica.pending_count() == 0, timeout=10)
     assert engine.status().last_push_at is not None
+
+
+def test_trouble_is_journaled_once_per_change(
+        server: RunningServer, sync_client_factory: SyncClientFactory) -> None:
+    side = sync_client_factory(server.url, subscriptions=TODO)
+    server.set_sync_active(ALICE, False)
+    side.engine.run_once()
+    side.engine.run_once()
+    paused = [j for j in side.replica.journal() if "paused" in j.reason]
+    assert len(paused) == 1 and "Cloud Sync" in paused[0].reason
