@@ -178,7 +178,9 @@ def build_app(service: SyncService) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service.hub.bind(asyncio.get_running_loop())
-        tasks = [asyncio.create_task(task(service)) for task in service.background_tasks]
+        tasks: list[asyncio.Future[None]] = [
+            asyncio.ensure_future(task(service)) for task in service.background_tasks
+        ]
         try:
             yield
         finally:

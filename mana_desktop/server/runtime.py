@@ -49,8 +49,9 @@ class ManaServer(uvicorn.Server):
     """uvicorn.Server that closes our streams on exit and does not re-raise the signal."""
 
     def __init__(self, service: SyncService, *, log_level: str = "warning") -> None:
+        self.app = build_app(service)
         config = uvicorn.Config(
-            build_app(service),
+            self.app,
             log_level=log_level,
             lifespan="on",
             timeout_graceful_shutdown=GRACEFUL_TIMEOUT_S,

@@ -149,12 +149,12 @@ def start_server(
         service.close()
         raise RuntimeError("the reference server did not start")
     return RunningServer(
-        socket_url(sock), known, server.config.app, service, service.store.path, server, thread
+        socket_url(sock), known, server.app, service, service.store.path, server, thread
     )
 
 
 def install_runner(service: SyncService) -> None:
     """Attach the mission runner (`mana_desktop.server.runner.install(service)`), if present."""
-    from mana_desktop.server import runner  # type: ignore[attr-defined]
+    from mana_desktop.server import runner
 
     runner.install(service)
