@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - the store moved it: fall back to two t
 from mana_desktop.workbench import rows
 from mana_desktop.workbench.context import Context, Decision, DecisionError
 from mana_desktop.workbench.executor import apply_ops, plan_ops
+from mana_desktop.workbench.messages import say
 from mana_desktop.workbench.plans import PlanEdits
 from mana_desktop.workbench.staging import VAULT_LOCKED
 
@@ -136,10 +137,19 @@ class Decider:
         step = plan.step(row["mission_id"], row["iteration_id"], row["step_id"])
         if step is None:
             raise DecisionError(
-                "This step is no longer in its mission (the mission was deleted or replanned)."
+                say(
+                    lang,
+                    "This step is no longer in its mission (the mission was deleted or replanned).",
+                )
             )
         if step.get("status") in ("approved", "rejected", "skipped"):
-            raise DecisionError(f"This step was already {step.get('status')} on another device.")
+            raise DecisionError(
+                say(
+                    lang,
+                    "This step was already {status} on another device.",
+                    status=step.get("status"),
+                )
+            )
         params, errors = validate(
             spec, {**rows.params_of(row), **(edit or {})}, strict=bool(edit), lang=lang
         )
@@ -173,11 +183,10 @@ class Decider:
     def _open_row(self, tx: Any, proposal_id: str) -> rows.Row:
         row = rows.fetch_one(tx.conn, proposal_id)
         if row is None:
-            raise DecisionError(f"No proposal with id {proposal_id!r}.")
+            raise DecisionError(say(self._ctx.lang, "No proposal with id {id!r}.", id=proposal_id))
         if row["status"] not in OPEN_STATUSES:
-            raise DecisionError(
-                f"This proposal is {_STATUS_WORDS.get(row['status'], row['status'])}."
-            )
+            words = _STATUS_WORDS.get(row["status"], row["status"])
+            raise DecisionError(say(self._ctx.lang, f"This proposal is {words}."))
         return row
 
     def _remember_errors(self, failures: dict[str, str]) -> None:
@@ -246,13 +255,13 @@ class Decider:
 
     def add_feedback(self, mission_id: str, iteration_id: str, text: str) -> Decision:
         if not text.strip():
-            raise DecisionError("Feedback is empty.")
+            raise DecisionError(say(self._ctx.lang, "Feedback is empty."))
         self._ctx.ensure_schema()
         group = str(uuid.uuid4())
         with self._ctx.replica.write(group=group, hold_s=self._ctx.undo_window_s) as tx:
             plan = PlanEdits(self._ctx, tx)
             if plan.iteration(mission_id, iteration_id) is None:
-                raise DecisionError("No such mission iteration.")
+                raise DecisionError(say(self._ctx.lang, "No such mission iteration."))
             self._add_feedback(
                 tx, plan, mission_id, iteration_id, text.strip(), format_ms(self._ctx.now())
             )
@@ -270,14 +279,18 @@ class Decider:
             self._ctx.read(), "WHERE iteration_id = ? ORDER BY position", (iteration_id,)
         )
         if not found:
-            raise DecisionError(f"No proposals for iteration {iteration_id!r}.")
+            raise DecisionError(
+                say(self._ctx.lang, "No proposals for iteration {id!r}.", id=iteration_id)
+            )
         return [r["id"] for r in found if r["status"] in OPEN_STATUSES]
 
     def approve_iteration(self, iteration_id: str) -> Decision:
         """Approve every runnable open step of the iteration in one act; the rest stay open."""
         ids = [i for i in self.open_ids(iteration_id) if self._runnable(i)]
         if not ids:
-            raise DecisionError("Nothing in this iteration can be approved here.")
+            raise DecisionError(
+                say(self._ctx.lang, "Nothing in this iteration can be approved here.")
+            )
         return self.approve_many(ids)
 
     def _runnable(self, proposal_id: str) -> bool:
@@ -289,7 +302,7 @@ class Decider:
     ) -> Decision:
         ids = self.open_ids(iteration_id)
         if not ids:
-            raise DecisionError("Nothing left to reject in this iteration.")
+            raise DecisionError(say(self._ctx.lang, "Nothing left to reject in this iteration."))
         return self.reject_many(ids, reason, feedback)
 
     # --- undo -------------------------------------------------------------------------------
@@ -322,10 +335,12 @@ class Decider:
                 (group,),
             ).fetchone()
         if found is None:
-            raise DecisionError("There is nothing to undo.")
+            raise DecisionError(say(self._ctx.lang, "There is nothing to undo."))
         group_id, payload, undo_until = found
         if undo_until < self._ctx.wall():
-            raise DecisionError("The undo window has passed. Use Revert instead.")
+            raise DecisionError(
+                say(self._ctx.lang, "The undo window has passed. Use Revert instead.")
+            )
         data = json.loads(payload)
         try:
             with self._ctx.replica.write() as tx:
@@ -339,7 +354,7 @@ class Decider:
                 changed = dict(tx.changed)
         except UndoExpired as exc:
             raise DecisionError(
-                "Too late to undo: it was already sent. Use Revert instead."
+                say(self._ctx.lang, "Too late to undo: it was already sent. Use Revert instead.")
             ) from exc
         ids = tuple(item["id"] for item in data.get("proposals", []))
         return Decision(group_id, ids, changed, 0.0)

@@ -17,6 +17,7 @@ from mana_desktop.domain.changeset import ChangeSet
 from mana_desktop.domain.mission import MISSIONS_APP, MISSIONS_COLLECTION, Mission
 from mana_desktop.domain.timeutil import format_ms
 from mana_desktop.workbench.context import Context, DecisionError
+from mana_desktop.workbench.messages import say
 
 EDITABLE = {
     "title": "title",
@@ -120,7 +121,7 @@ class Missions:
         agent_id: str | None = None,
     ) -> str:
         if not title.strip():
-            raise DecisionError("A mission needs a title.")
+            raise DecisionError(say(self._ctx.lang, "A mission needs a title."))
         clean = self._cadence(cadence or {"kind": "manual"})
         now = self._ctx.now()
         mission_id = str(uuid.uuid4())
@@ -145,11 +146,16 @@ class Missions:
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise DecisionError(
-                f"Cannot edit {', '.join(sorted(unknown))}; editable: {', '.join(EDITABLE)}."
+                say(
+                    self._ctx.lang,
+                    "Cannot edit {names}; editable: {editable}.",
+                    names=", ".join(sorted(unknown)),
+                    editable=", ".join(EDITABLE),
+                )
             )
         fields = {EDITABLE[k]: v for k, v in changes.items() if v is not None}
         if "title" in fields and not str(fields["title"]).strip():
-            raise DecisionError("A mission needs a title.")
+            raise DecisionError(say(self._ctx.lang, "A mission needs a title."))
         if "cadence" in fields:
             fields["cadence"] = self._cadence(fields["cadence"])
             fields["nextRunAt"] = self._next_run(fields["cadence"], self._ctx.now())
@@ -171,7 +177,9 @@ class Missions:
     def run_now(self, mission_id: str) -> ChangeSet:
         mission = self._require(mission_id)
         if mission.state != "active":
-            raise DecisionError(f"The mission is {mission.state}; resume it first.")
+            raise DecisionError(
+                say(self._ctx.lang, "The mission is {state}; resume it first.", state=mission.state)
+            )
         return self._update(mission_id, {"nextRunAt": format_ms(self._ctx.now())})
 
     def delete(self, mission_id: str) -> ChangeSet:
@@ -185,7 +193,7 @@ class Missions:
     def _require(self, mission_id: str) -> Mission:
         record = self._ctx.replica.get(MISSIONS_APP, MISSIONS_COLLECTION, mission_id)
         if record is None or record.deleted_at:
-            raise DecisionError(f"No mission with id {mission_id!r}.")
+            raise DecisionError(say(self._ctx.lang, "No mission with id {id!r}.", id=mission_id))
         return Mission.from_json({**self._ctx.reveal(record.data), "id": record.id})
 
     def _update(self, mission_id: str, fields: dict[str, Any]) -> ChangeSet:

@@ -17,6 +17,7 @@ from mana_desktop.domain.records import StepRef, derived_id
 from mana_desktop.domain.timeutil import format_ms
 from mana_desktop.workbench import rows
 from mana_desktop.workbench.context import Context, Decision, DecisionError
+from mana_desktop.workbench.messages import say
 from mana_desktop.workbench.plans import PlanEdits
 
 # Where each create tool puts what it creates (for steps approved on another device).
@@ -56,11 +57,16 @@ class Reverter:
             effects = self._effects(iteration, local, mission_id, iteration_id)
             if not effects:
                 raise DecisionError(
-                    "Nothing of this iteration was carried out, so there is nothing to revert."
+                    say(
+                        self._ctx.lang,
+                        "Nothing of this iteration was carried out, so there is nothing to revert.",
+                    )
                 )
             touched = sum(self._compensate(tx, e, user) for e in effects)
             if touched == 0:
-                raise DecisionError("Everything this iteration did is already undone.")
+                raise DecisionError(
+                    say(self._ctx.lang, "Everything this iteration did is already undone.")
+                )
             saved = []
             for row in local.values():
                 if row["status"] == "approved" and not row["reverted_at"]:

@@ -109,3 +109,17 @@ def test_activity_groups_ai_changes_by_iteration(wb: Workbench, wb_replica: Repl
     )
     assert sorted(i.decided_by for i in group.items) == ["policy", "user"]
     assert {r[1] for i in group.items for r in i.records} == {"todo", "drink"}
+
+
+def test_messages_in_german(wb_replica: Replica) -> None:
+    wb = Workbench(wb_replica, Settings(language="de"))
+    with pytest.raises(DecisionError, match="Eine Mission braucht einen Titel"):
+        wb.create_mission(" ", "x")
+    with pytest.raises(DecisionError, match="Es gibt nichts rückgängig zu machen"):
+        wb.undo()
+    server_insert_mission(
+        wb_replica, mission_data("m1", [iteration("it1", tool_step("s1", "create_task", {}))])
+    )
+    wb.stage()
+    [card] = wb.proposals()
+    assert card.error == "„title“ fehlt, ist aber nötig."
