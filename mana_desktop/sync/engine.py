@@ -304,7 +304,8 @@ class SyncEngine:
             delay = backoff.next_delay(exc.retry_after)
             self._retry_state(exc, delay)
         except SignedOutError as exc:
-            self._stop_live()
+            # Drop the client: signing in again may name another server.
+            await self._close_client()
             self._board.update(state="signed-out", last_error=self._scrub(str(exc)),
                                retry_at=None, progress=None)
             delay = float("inf")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -22,6 +22,7 @@ from mana_desktop.domain.timeutil import try_parse_instant, utc_now
 from mana_desktop.sync.backoff import parse_retry_after
 from mana_desktop.sync.clock import ClockSkew
 from mana_desktop.sync.errors import (
+    AuthError,
     PaymentRequiredError,
     RejectedError,
     RetryableError,
@@ -101,7 +102,7 @@ class SyncClient:
                 raise _transport_error(exc) from None
             try:
                 if response.status_code == 401 and attempt == 0:
-                    token = await asyncio.to_thread(self.tokens.refresh, token)
+                    token = await self._refresh(token)
                     continue
                 if not response.is_success:
                     await response.aread()
@@ -121,8 +122,11 @@ class SyncClient:
     async def _token(self) -> str:
         token = self.tokens.cached_token()
         if token is None:
-            token = await asyncio.to_thread(self.tokens.access_token)
+            token = await _auth_call(self.tokens.access_token)
         return token
+
+    async def _refresh(self, rejected: str) -> str:
+        return await _auth_call(self.tokens.refresh, rejected)
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         token = await self._token()
@@ -137,7 +141,7 @@ class SyncClient:
                 raise _transport_error(exc) from None
             self._date_sample(response, sent)
             if response.status_code == 401 and attempt == 0:
-                token = await asyncio.to_thread(self.tokens.refresh, token)
+                token = await self._refresh(token)
                 continue
             self._raise_for_status(response)
             response.extensions["sent_at"] = sent
@@ -193,6 +197,17 @@ class SyncClient:
         sent = response.extensions.get("sent_at")
         if server_time is not None and sent is not None:
             self.clock.add_precise(server_time, sent, utc_now())
+
+
+async def _auth_call(fn: Callable[..., str], *args: Any) -> str:
+    """A blocking Credentials call off the loop, its AuthError mapped to our reactions:
+    auth server unreachable or failing -> retry; refused -> sign in again."""
+    try:
+        return await asyncio.to_thread(fn, *args)
+    except AuthError as exc:
+        if exc.network or (exc.status is not None and (exc.status >= 500 or exc.status in (408, 429))):
+            raise RetryableError(str(exc), status=exc.status, network=exc.network) from None
+        raise SignedOutError(str(exc)) from None
 
 
 def _transport_error(exc: httpx.HTTPError) -> RetryableError:

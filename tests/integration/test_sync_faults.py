@@ -209,3 +209,16 @@ def test_trouble_is_journaled_once_per_change(
     side.engine.run_once()
     paused = [j for j in side.replica.journal() if "paused" in j.reason]
     assert len(paused) == 1 and "Cloud Sync" in paused[0].reason
+
+
+def test_refresh_while_offline_is_offline_not_signed_out(
+        server: RunningServer, sync_client_factory: SyncClientFactory,
+        fault_proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    proxy = fault_proxy_factory(server)
+    side = sync_client_factory(proxy.url, subscriptions=["todo/tasks"])
+    side.credentials._set_access(server.token(ALICE, ttl_s=-60))
+    proxy.set_offline(True)
+    report = side.engine.run_once()
+    assert not report.ok and side.engine.status().state == "offline"
+    proxy.set_offline(False)
+    assert side.engine.run_once().ok and side.engine.status().state == "idle"
