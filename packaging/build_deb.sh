@@ -61,6 +61,7 @@ Priority: optional
 Architecture: $ARCH
 Installed-Size: $SIZE_KB
 Depends: libc6, libgl1, libegl1, libfontconfig1, libfreetype6, libdbus-1-3, libxkbcommon0, libxkbcommon-x11-0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxcb-shape0
+Recommends: libgtk-3-0
 Maintainer: Mana Desktop contributors <mana-desktop@users.noreply.github.com>
 Homepage: https://github.com/Memo-2023/mana-monorepo
 Description: review AI mission proposals offline, synced with Mana

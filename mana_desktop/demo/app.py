@@ -82,8 +82,17 @@ def run_demo(
         _announce(session, gui)
         if not gui:
             return _serve_until_interrupted()
-        from mana_desktop.gui.app import run_app
-
+        try:
+            from mana_desktop.gui.app import run_app
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not "mana_desktop.gui.app".startswith(exc.name):
+                raise
+            print(
+                "mana-desktop demo: the app window is not part of this build; "
+                "use 'mana-desktop demo --no-gui'",
+                file=sys.stderr,
+            )
+            return 1
         return int(run_app(session.profile_dir, argv))
     finally:
         session.stop()
