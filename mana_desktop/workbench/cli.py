@@ -245,6 +245,11 @@ def _line(v: ProposalView) -> str:
     lines.append(f"    by {v.agent_name} at {v.created_at}")
     if v.error:
         lines.append(f"    error: {v.error}")
+    if v.reason or v.feedback:
+        from mana_desktop.domain.proposal import reason_words
+
+        because = " — ".join(t for t in (reason_words(v.reason), v.feedback or "") if t)
+        lines.append(f"    {v.status}: {because}")
     if v.decided_elsewhere:
         lines.append(f"    decided elsewhere: {v.decided_elsewhere}")
     return "\n".join(line for line in lines if line.strip())

@@ -90,6 +90,8 @@ def test_inbox_list_approve_with_set_undo_and_reject(
     assert [s["status"] for s in shown["iterations"][0]["plan"]] == ["staged", "rejected"]
     code, out, _ = _run(capsys, data_dir, "inbox", "list", "--status", "pending")
     assert code == 0 and "create_task" in out and "create_note" not in out
+    code, out, _ = _run(capsys, data_dir, "inbox", "list", "--status", "rejected")
+    assert "rejected: Not needed — no notes please" in out
 
 
 def test_iteration_commands(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
