@@ -99,13 +99,86 @@ def _fault_rule(rng: random.Random) -> Rule:
     return Rule(kind, probability=0.5)  # type: ignore[arg-type]
 
 
+class Zygote:
+    """The harness side of `driver --zygote`: spawn a forked life, wait for it, kill it."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=_env(), cwd=ROOT)
+        self._buffer = b""
+        self._seen: dict[str, dict[int, int]] = {"pid": {}, "ready": {}, "exit": {}}
+
+    def spawn(self, seed: int, rounds: int, timeout: float) -> int:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"seed": seed, "rounds": rounds}).encode() + b"\n")
+        self.proc.stdin.flush()
+        return self._wait(lambda: next(iter(self._seen["pid"]), None), timeout, pop="pid")
+
+    def ready(self, pid: int, timeout: float) -> bool:
+        return self._wait(lambda: pid if pid in self._seen["ready"] or pid in self._seen["exit"]
+                          else None, timeout) is not None and pid in self._seen["ready"]
+
+    def exited(self, pid: int, timeout: float) -> int | None:
+        """The exit code (negative: the signal) once the life ended, None on timeout."""
+        got = self._wait(lambda: pid if pid in self._seen["exit"] else None, timeout)
+        return None if got is None else self._seen["exit"][pid]
+
+    def forget(self, pid: int) -> None:
+        for seen in self._seen.values():
+            seen.pop(pid, None)
+
+    def _wait(self, found: Any, timeout: float, pop: str | None = None) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = found()
+            if value is not None:
+                if pop:
+                    self._seen[pop].pop(value, None)
+                return value
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._read(left):
+                return None
+
+    def _read(self, timeout: float) -> bool:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            if not sel.select(timeout):
+                return False
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            raise RuntimeError("the driver zygote died")
+        self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            msg = json.loads(line)
+            for key in ("pid", "ready", "exit"):
+                if key in msg:
+                    self._seen[key][int(msg[key])] = int(msg.get("code", 0))
+        return True
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(30)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
 class Client:
     def __init__(self, index: int, workdir: Path, proxy: FaultProxy) -> None:
         self.index = index
         self.data_dir = workdir / f"client-{index}"
         self.log_path = workdir / f"actions-{index}.jsonl"
+        self.err_path = workdir / f"lives-{index}.err"
         self.proxy = proxy
         self.lives = 0
+        self.zygote: Zygote | None = None
 
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "tests.harness.driver", "--data-dir", str(self.data_dir),
@@ -202,46 +275,43 @@ class Harness:
             return self.result.counts["kill_points"] >= self.config.kills
 
     def _life(self, client: Client) -> None:
+        """One forked life: weather, spawn, wait for `ready`, SIGKILL after a random delay."""
         weather, delay_roll, seed = self._draw()
         self._weather(client, weather, seed)
         client.lives += 1
-        proc = subprocess.Popen(
-            client.command("--seed", str(seed), "--rounds", str(self.config.rounds_per_life)),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=ROOT,
-        )
+        if client.zygote is None:
+            client.zygote = Zygote(client.command("--zygote", str(client.err_path)))
+        zygote = client.zygote
+        pid = zygote.spawn(seed, self.config.rounds_per_life, READY_TIMEOUT_S)
+        if pid is None:
+            self._crash(client, "the zygote did not fork a life")
+            return
         self._count("lives")
         try:
-            if not _wait_ready(proc, READY_TIMEOUT_S):
-                self._crashed(client, proc, "never became ready")
+            if not zygote.ready(pid, READY_TIMEOUT_S):
+                code = zygote.exited(pid, READY_TIMEOUT_S)
+                self._crash(client, f"life {pid} never became ready (exit {code})", pid)
                 return
-            delay = delay_roll * self.config.max_kill_delay_s
-            try:
-                proc.wait(timeout=delay)
-            except subprocess.TimeoutExpired:
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(30)
+            code = zygote.exited(pid, delay_roll * self.config.max_kill_delay_s)
+            if code is None:
+                os.kill(pid, signal.SIGKILL)
+                code = zygote.exited(pid, READY_TIMEOUT_S)
                 self._count("kill_points")
-                return
-            if proc.returncode != 0:
-                self._crashed(client, proc, f"exit code {proc.returncode}")
-            else:
+            elif code == 0:
                 self._count("natural_exits")
+            else:
+                self._crash(client, f"life {pid} exit code {code}", pid)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(30)
-            for stream in (proc.stdout, proc.stderr):
-                if stream is not None:
-                    stream.close()
+            zygote.forget(pid)
 
-    def _crashed(self, client: Client, proc: subprocess.Popen[bytes], why: str) -> None:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(30)
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        tail = " | ".join(err.strip().splitlines()[-6:])
+    def _crash(self, client: Client, why: str, pid: int | None = None) -> None:
+        tail = ""
+        if pid is not None and client.err_path.exists():
+            text = client.err_path.read_text(errors="replace")
+            part = text.split(f"--- life pid {pid} ", 1)[-1]
+            tail = " | ".join(part.strip().splitlines()[-6:])
         with self.lock:
-            self.result.crashes.append(f"client {client.index} life {client.lives}: {why}: {tail}")
+            self.result.crashes.append(f"client {client.index}: {why}: {tail}")
 
     def _client_loop(self, client: Client) -> None:
         while not self._kills_done() and not self.stop.is_set():
@@ -277,6 +347,10 @@ class Harness:
             t.join()
         self.stop.set()
         runner.join(30)
+        for c in self.clients:
+            if c.zygote is not None:
+                c.zygote.close()
+                c.zygote = None
 
     # -- quiesce and check ------------------------------------------------------------------------
     def _drain_one(self, client: Client) -> dict[str, Any]:
@@ -339,22 +413,12 @@ class Harness:
 
     def close(self) -> None:
         for c in self.clients:
+            if c.zygote is not None:
+                c.zygote.close()
             self.result.faults.update(c.proxy.counts())
             c.proxy.stop()
         if self.server is not None:
             self.server.stop()
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], timeout: float) -> bool:
-    assert proc.stdout is not None
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    try:
-        if not sel.select(timeout):
-            return False
-        return proc.stdout.readline().strip() == b"ready"
-    finally:
-        sel.close()
 
 
 def _server_row_count(db: Path) -> int:

@@ -13,6 +13,7 @@ the decision was not lost. A kill between commit and log line loses only the pro
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -157,6 +158,51 @@ class Life:
                 "quarantined": len(self.replica.quarantined())}
 
 
+def zygote(data_dir: Path, log_path: Path, err_path: Path) -> int:
+    """Fork one life per request, so a life starts in milliseconds, not a cold interpreter.
+
+    Protocol (JSON lines): stdin `{"seed": S, "rounds": R}`; stdout `{"pid": P}` from the
+    zygote, `{"ready": P}` from the child once its profile is open, `{"exit": P, "code": C}`
+    from the zygote when the child ended (C < 0: killed by signal -C). The zygote holds no
+    threads, connections or event loops when it forks.
+    """
+    import traceback
+
+    # Imported once here, inherited by every fork.
+    import mana_desktop.store.profile
+    import mana_desktop.sync.credentials
+    import mana_desktop.sync.engine
+
+    with contextlib.suppress(ImportError):
+        import mana_desktop.workbench.service  # noqa: F401
+
+    def out(**msg: Any) -> None:
+        os.write(1, (json.dumps(msg) + "\n").encode())
+
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                err = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                os.dup2(err, 2)
+                os.write(2, f"--- life pid {os.getpid()} seed {request['seed']}\n".encode())
+                life = Life(data_dir, ActionLog(log_path), random.Random(request["seed"]))
+                out(ready=os.getpid())
+                life.run(int(request["rounds"]))
+                life.replica.close()
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        out(pid=pid)
+        _, status = os.waitpid(pid, 0)
+        out(exit=pid, code=os.waitstatus_to_exitcode(status))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tests.harness.driver")
     parser.add_argument("--data-dir", required=True, type=Path)
@@ -164,7 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=1000)
     parser.add_argument("--drain", action="store_true")
+    parser.add_argument("--zygote", type=Path, metavar="ERR_FILE",
+                        help="serve forked lives on stdin/stdout; their stderr goes to ERR_FILE")
     args = parser.parse_args(argv)
+    if args.zygote:
+        return zygote(args.data_dir, args.log, args.zygote)
     life = Life(args.data_dir, ActionLog(args.log), random.Random(args.seed))
     print("ready", flush=True)
     if args.drain:
