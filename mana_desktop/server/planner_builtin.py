@@ -648,7 +648,7 @@ def context_for(request: PlanRequest) -> Context:
         lang="de" if _GERMAN.search(text) else "en",
         round=len(iterations),
         now=now,
-        feedback=_latest_feedback(iterations),
+        feedback=_latest_feedback(iterations[-3:]),  # what the prompt shows
         used=_used_summaries(iterations),
         note_inputs=_note_inputs(mission),
     )
@@ -663,12 +663,13 @@ def build_plan(request: PlanRequest) -> PlanOutput:
     limit = 1 if c.feedback and _FEWER.search(c.feedback) else MAX_STEPS
     fresh = [s for s in pool if s.tool_name in offered and s.summary not in c.used]
     chosen = fresh[:limit]
-    if c.feedback:
+    if c.feedback and chosen:  # say it once, on the first step, as a person would
         note = c.t(
             f" (Taking your feedback into account: “{c.feedback}”)",
             f" (Dein Feedback berücksichtigt: „{c.feedback}“)",
         )
-        chosen = [_step(s.summary, s.tool_name, s.params, s.rationale + note) for s in chosen]
+        first = chosen[0]
+        chosen[0] = _step(first.summary, first.tool_name, first.params, first.rationale + note)
     return PlanOutput(summary=_summary(c, len(chosen)), steps=tuple(chosen))
 
 

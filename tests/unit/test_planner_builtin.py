@@ -122,3 +122,16 @@ def test_build_plan_dates_are_in_the_future() -> None:
         for key in ("dueDate", "startTime"):
             if key in step.params:
                 assert step.params[key][:10] >= NOW.date().isoformat()
+
+
+def test_feedback_is_quoted_once_and_only_while_the_prompt_shows_it() -> None:
+    recent = [{"id": "i1", "plan": [], "userFeedback": "Prefer mornings"}]
+    steps = plan({**MISSIONS["review"], "iterations": recent}).steps
+    assert len(steps) == 3
+    assert "Prefer mornings" in steps[0].rationale
+    assert not any("Prefer mornings" in s.rationale for s in steps[1:])
+    old = recent + [{"id": f"i{n}", "plan": []} for n in range(2, 5)]
+    assert not any(
+        "Prefer mornings" in s.rationale
+        for s in plan({**MISSIONS["review"], "iterations": old}).steps
+    )
