@@ -126,14 +126,18 @@ def _field_writes(fields: object) -> list[FieldWrite] | str:
     return writes
 
 
-def _insert_time(data: dict[str, Any]) -> str:
-    """upstream: data.updatedAt ?? data.createdAt ?? receiver now(); we use the epoch (F16)."""
-    for key in ("updatedAt", "createdAt"):
-        value = data.get(key)
-        if isinstance(value, str):
-            canonical = canon_at(value)
-            if canonical is not None:
-                return canonical
+def insert_time(data: dict[str, Any]) -> str:
+    """The stamp of every field of an inserted record.
+
+    upstream: `data.updatedAt ?? data.createdAt ?? receiver now()`; we use the epoch instead of
+    now (F16), and skip values that are not instants.
+    """
+    value = data.get("updatedAt")
+    if type(value) is str and (canonical := canon_at(value)) is not None:
+        return canonical
+    value = data.get("createdAt")
+    if type(value) is str and (canonical := canon_at(value)) is not None:
+        return canonical
     return CANON_EPOCH
 
 
@@ -154,8 +158,8 @@ def parse_change(raw: object) -> Incoming | str:
             return "an insert must carry data"
         if raw.get("deletedAt") is None:
             return Incoming(raw["table"], raw["id"], op, raw.get("eventId"), raw.get("actor"),
-                            None, data=data, insert_at=_insert_time(data))
-        at = _insert_time(data)
+                            None, data=data, insert_at=insert_time(data))
+        at = insert_time(data)
         writes = [(k, v, at) for k, v in data.items() if k not in INTERNAL_KEYS]
     if raw.get("fields") is not None and op != "insert":
         parsed = _field_writes(raw["fields"])
@@ -175,6 +179,39 @@ def parse_change(raw: object) -> Incoming | str:
     elif op == "delete":
         hard_delete = True
     return Incoming(raw["table"], raw["id"], op, raw.get("eventId"), raw.get("actor"), writes, hard_delete)
+
+
+PLAIN_INSERT_KEYS: Final[frozenset[str]] = frozenset(
+    {"eventId", "schemaVersion", "table", "id", "op", "data", "spaceId", "actor", "origin"}
+)
+
+
+def plain_insert(raw: dict[str, Any]) -> bool:
+    """True for the common, simplest valid change: an insert whose data carries its own id.
+
+    The bulk path builds the stored row of such a change directly. It must accept only what
+    `parse_change` accepts as an insert without field writes (tests hold the two together);
+    anything unusual returns False and takes the general path.
+    """
+    if not raw.keys() <= PLAIN_INSERT_KEYS or raw.get("op") != "insert":
+        return False
+    table, record_id, data = raw.get("table"), raw.get("id"), raw.get("data")
+    if not (
+        type(table) is str and type(record_id) is str and type(data) is dict
+        and 0 < len(table) <= MAX_ID_LENGTH and 0 < len(record_id) <= MAX_ID_LENGTH
+        and data.get("id") == record_id and table.isprintable() and record_id.isprintable()
+        and "__fieldMeta" not in data and "_updatedAtIndex" not in data
+    ):
+        return False
+    event_id, actor, version = raw.get("eventId"), raw.get("actor"), raw.get("schemaVersion")
+    space, origin = raw.get("spaceId"), raw.get("origin")
+    return (
+        (event_id is None or type(event_id) is str)
+        and (actor is None or type(actor) is dict)
+        and (version is None or (type(version) is int and version <= SUPPORTED_SCHEMA))
+        and (space is None or type(space) is str)
+        and (origin is None or type(origin) is str)
+    )
 
 
 def is_valid_change(raw: object) -> bool:

@@ -183,13 +183,14 @@ def new_from_insert(record_id: str, data: dict[str, Any], at: str, actor: Any) -
 class RecordState:
     """One record while a page is applied: its data and stamps, and whether they changed."""
 
-    __slots__ = ("data", "dirty", "meta", "uniform")
+    __slots__ = ("data", "dirty", "meta", "text", "uniform")
 
     def __init__(self, data: dict[str, Any], meta: dict[str, Stamp]) -> None:
         self.data = data
         self.meta = meta
         self.dirty = False
         self.uniform: Stamp | None = None  # set while every field carries this one stamp
+        self.text: tuple[str, str] | None = None  # the stored (data, meta) JSON, when kept
 
     def encoded_meta(self) -> str:
         if self.uniform is not None:

@@ -1,4 +1,12 @@
-"""Applying a page of server changes: validate each alone, LWW, one transaction with its cursor."""
+"""Applying a page of server changes: validate each alone, LWW, one transaction with its cursor.
+
+Two paths. Most changes of a bulk (initial) sync are plain inserts of records the replica does
+not hold yet: their stored rows are built directly (one stamp for the whole record, no
+per-field comparison) and written with `INSERT OR IGNORE`, so no lookup is needed first. If
+some of those records did exist after all, the write says so (fewer rows changed) and those
+changes are re-applied through the general path, which loads the stored state and merges
+field by field under LWW (`domain/lww.py`).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +16,12 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from mana_desktop.domain.changeset import ChangeSet
-from mana_desktop.domain.incoming import Incoming, parse_change
+from mana_desktop.domain.incoming import Incoming, insert_time, parse_change, plain_insert
 from mana_desktop.domain.lww import (
     REPLAY,
     RecordState,
     apply_hard_delete,
     apply_writes,
-    new_from_insert,
     stamp_json,
 )
 from mana_desktop.domain.lww import (
@@ -27,106 +34,97 @@ from mana_desktop.store.models import ApplyResult, Conflict
 from mana_desktop.store.rows import UPSERT, dumps, load_states, state_row
 
 MAX_DETAIL: Final = 2000  # characters of a dropped change kept in the journal
+INSERT_NEW: Final = (
+    "INSERT OR IGNORE INTO records (app, collection, id, data, meta, deleted_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+Key = tuple[str, str]
+Row = tuple[Any, ...]
 
 
-def _drop_detail(raw: Any) -> dict[str, Any]:
-    text = json.dumps(raw, default=str, ensure_ascii=False)
-    return {"change": text[:MAX_DETAIL], "truncated": len(text) > MAX_DETAIL}
+class Page:
+    """One page split into fast rows and general changes, after validation and de-duplication."""
+
+    def __init__(self) -> None:
+        self.fast: dict[Key, tuple[Row, dict[str, Any]]] = {}  # key -> (row, raw change)
+        self.slow: list[Incoming] = []
+        self.slow_keys: set[Key] = set()
+        self.drops: list[tuple[Any, str]] = []
+        self.event_ids: list[str] = []
+        self.duplicates = 0
+
+    def take_slow(self, change: Incoming) -> None:
+        key = (change.table, change.id)
+        earlier = self.fast.pop(key, None)
+        if earlier is not None:  # a second change to the same record: both go the general way
+            parsed = parse_change(earlier[1])
+            assert not isinstance(parsed, str)
+            self.slow.append(parsed)
+        self.slow.append(change)
+        self.slow_keys.add(key)
 
 
-def _key_of(raw: Any, name: str) -> str | None:
-    value = raw.get(name) if isinstance(raw, dict) else None
-    return value if isinstance(value, str) else None
+def split_page(app: str, changes: Iterable[Any], events: EventMemory | None) -> Page:
+    """Validate, de-duplicate and sort one page into fast rows and general changes.
 
-
-def _validate(
-    conn: sqlite3.Connection, app: str, changes: Iterable[Any]
-) -> tuple[list[Incoming], int]:
-    parsed: list[Incoming] = []
-    dropped = 0
-    for raw in changes:
-        result = parse_change(raw)
-        if isinstance(result, str):
-            dropped += 1
-            write_journal(
-                conn, "dropped", result, app, _key_of(raw, "table"), _key_of(raw, "id"),
-                _drop_detail(raw),
-            )
-        else:
-            parsed.append(result)
-    return parsed, dropped
-
-
-def _dedup(parsed: list[Incoming], events: EventMemory | None) -> tuple[list[Incoming], list[str], int]:
-    """Drop changes whose eventId was applied before (overlap re-reads, replays)."""
-    if events is None:
-        return parsed, [], 0
-    fresh: list[Incoming] = []
-    page_ids: list[str] = []
+    The loop is written flat on purpose: it runs for every change of every page, and the
+    bulk-apply budget (3x a raw executemany) leaves room for little more than the JSON work.
+    """
+    page = Page()
     seen: set[str] = set()
-    duplicates = 0
-    for change in parsed:
-        event_id = change.event_id
-        if event_id is not None:
-            if event_id in seen or event_id in events:
-                duplicates += 1
+    known = events.ids if events is not None else None
+    fast, slow_keys = page.fast, page.slow_keys
+    for raw in changes:
+        change: Incoming | None = None
+        if type(raw) is dict and plain_insert(raw):
+            event_id = raw.get("eventId")
+        else:
+            parsed = parse_change(raw)
+            if isinstance(parsed, str):
+                page.drops.append((raw, parsed))
+                continue
+            change, event_id = parsed, parsed.event_id
+        if known is not None and event_id is not None:
+            if event_id in seen or event_id in known:
+                page.duplicates += 1
                 continue
             seen.add(event_id)
-            page_ids.append(event_id)
-        fresh.append(change)
-    return fresh, page_ids, duplicates
-
-
-def _fast_row(app: str, change: Incoming) -> tuple[Any, ...] | None:
-    """The stored row of an insert creating a new record whose data carries its own id.
-
-    Initial syncs are almost only these; building the row directly (no per-field LWW, one
-    stamp for the whole record) is what keeps bulk apply near the speed of raw executemany.
-    """
-    data = change.data
-    if data is None or change._writes is not None or data.get("id") != change.id:
-        return None
-    if "__fieldMeta" in data or "_updatedAtIndex" in data:
-        return None
-    deleted = data.get("deletedAt")
-    stamp = (change.insert_at, REPLAY, change.actor)
-    return (
-        app, change.table, change.id, dumps(data), '{"u":' + stamp_json(stamp) + "}",
-        deleted if isinstance(deleted, str) and deleted else None,
-    )
+            page.event_ids.append(event_id)
+        if change is None:
+            key = (raw["table"], raw["id"])
+            if key not in fast and key not in slow_keys:
+                data = raw["data"]
+                deleted = data.get("deletedAt")
+                stamp = '{"u":' + stamp_json((insert_time(data), REPLAY, raw.get("actor"))) + "}"
+                row = (app, key[0], key[1], dumps(data), stamp,
+                       deleted if type(deleted) is str and deleted else None)
+                fast[key] = (row, raw)
+                continue
+            reparsed = parse_change(raw)
+            assert not isinstance(reparsed, str)
+            change = reparsed
+        page.take_slow(change)
+    return page
 
 
 def _merge(
     app: str,
-    fresh: list[Incoming],
-    states: dict[tuple[str, str], RecordState],
+    changes: list[Incoming],
+    states: dict[Key, RecordState],
     detect_conflicts: bool,
-) -> tuple[list[tuple[Any, ...]], ChangeSet, list[Conflict]]:
-    """Rows to write, the change set and the conflicts of one page."""
+) -> tuple[ChangeSet, list[Conflict]]:
+    """Apply general changes to loaded states (missing ones are created) under LWW."""
     changed: ChangeSet = {}
     conflicts: list[Conflict] = []
     found: list[ConflictTuple] | None = [] if detect_conflicts else None
-    rows: list[tuple[Any, ...] | None] = []
-    fast: dict[tuple[str, str], tuple[int, Incoming]] = {}  # key -> (row index, its insert)
-    for change in fresh:
+    for change in changes:
         key = (change.table, change.id)
         state = states.get(key)
         if state is None:
-            earlier = fast.pop(key, None)
-            if earlier is not None:  # a second change to a record created by this page
-                rows[earlier[0]] = None
-                first = earlier[1]
-                state = states[key] = new_from_insert(first.id, first.data or {}, first.insert_at, first.actor)
-            else:
-                row = _fast_row(app, change)
-                if row is not None:
-                    fast[key] = (len(rows), change)
-                    rows.append(row)
-                    changed.setdefault((app, change.table), set()).add(change.id)
-                    continue
-                # Unknown record: create it, even for a delete (a tombstone; upstream skips it).
-                state = states[key] = RecordState({"id": change.id}, {})
-                state.dirty = True
+            # Unknown record: create it, even for a delete (a tombstone; upstream skips it).
+            state = states[key] = RecordState({"id": change.id}, {})
+            state.dirty = True
         if change.hard_delete:
             apply_hard_delete(state)
         else:
@@ -136,9 +134,35 @@ def _merge(
         if found:
             conflicts.extend(Conflict(app, change.table, change.id, *c) for c in found)
             found.clear()
-    out = [row for row in rows if row is not None]
-    out.extend(state_row(app, coll, rid, st) for (coll, rid), st in states.items() if st.dirty)
-    return out, changed, conflicts
+    return changed, conflicts
+
+
+def _write_fast(
+    conn: sqlite3.Connection, page: Page
+) -> tuple[ChangeSet, list[Incoming], dict[Key, RecordState]]:
+    """Insert the fast rows; changes whose record existed come back for the general path."""
+    rows = [row for row, _ in page.fast.values()]
+    before = conn.total_changes
+    conn.executemany(INSERT_NEW, rows)
+    changed: ChangeSet = {}
+    for row in rows:
+        changed.setdefault((row[0], row[1]), set()).add(row[2])
+    if conn.total_changes - before == len(rows):
+        return changed, [], {}
+    # Some records existed: the stored row differs from ours exactly for those.
+    app = rows[0][0]
+    stored = load_states(conn, app, page.fast.keys(), raw_text=True)
+    redo: list[Incoming] = []
+    states: dict[Key, RecordState] = {}
+    for key, (row, raw) in page.fast.items():
+        state = stored.get(key)
+        if state is not None and state.text != (row[3], row[4]):
+            parsed = parse_change(raw)
+            assert not isinstance(parsed, str)
+            redo.append(parsed)
+            states[key] = state
+            changed[(app, key[0])].discard(key[1])
+    return changed, redo, states
 
 
 def apply_page(
@@ -151,12 +175,33 @@ def apply_page(
     events: EventMemory | None,
 ) -> ApplyResult:
     """Apply one page inside the caller's transaction (the caller commits)."""
-    parsed, dropped = _validate(conn, app, changes)
-    fresh, page_ids, duplicates = _dedup(parsed, events)
-    states = load_states(conn, app, {(c.table, c.id) for c in fresh})
+    page = split_page(app, changes, events)
+    for raw, reason in page.drops:
+        write_journal(
+            conn, "dropped", reason, app, _key_of(raw, "table"), _key_of(raw, "id"),
+            _drop_detail(raw),
+        )
     initial = collection is not None and _stored_cursor(conn, app, collection) is None
-    rows, changed, conflicts = _merge(app, fresh, states, detect_conflicts=not initial)
-    conn.executemany(UPSERT, rows)
+    changed: ChangeSet = {}
+    slow, states = page.slow, load_states(conn, app, page.slow_keys) if page.slow else {}
+    if page.fast:
+        changed, redo, redo_states = _write_fast(conn, page)
+        slow, states = slow + redo, {**states, **redo_states}
+    merged, conflicts = _merge(app, slow, states, detect_conflicts=not initial)
+    conn.executemany(UPSERT, [state_row(app, c, i, st) for (c, i), st in states.items() if st.dirty])
+    for key, ids in merged.items():
+        changed.setdefault(key, set()).update(ids)
+    _journal_conflicts(conn, app, conflicts)
+    if events is not None and page.event_ids:
+        events.add(conn, page.event_ids)
+    if cursor is not None and collection is not None:
+        store_cursor(conn, app, collection, cursor)
+    applied = len(page.fast) + len(page.slow)
+    return ApplyResult({k: v for k, v in changed.items() if v}, applied, len(page.drops),
+                       page.duplicates, conflicts)
+
+
+def _journal_conflicts(conn: sqlite3.Connection, app: str, conflicts: list[Conflict]) -> None:
     for conflict in conflicts:
         write_journal(
             conn, "conflict",
@@ -164,11 +209,16 @@ def apply_page(
             app, conflict.collection, conflict.record_id,
             {"field": conflict.field, "localAt": conflict.local_at, "serverAt": conflict.server_at},
         )
-    if events is not None and page_ids:
-        events.add(conn, page_ids)
-    if cursor is not None and collection is not None:
-        store_cursor(conn, app, collection, cursor)
-    return ApplyResult(changed, len(fresh), dropped, duplicates, conflicts)
+
+
+def _drop_detail(raw: Any) -> dict[str, Any]:
+    text = json.dumps(raw, default=str, ensure_ascii=False)
+    return {"change": text[:MAX_DETAIL], "truncated": len(text) > MAX_DETAIL}
+
+
+def _key_of(raw: Any, name: str) -> str | None:
+    value = raw.get(name) if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _stored_cursor(conn: sqlite3.Connection, app: str, collection: str) -> str | None:

@@ -17,13 +17,13 @@ EVENT_MEMORY: Final = 20_000  # ids kept; many times the overlap window of every
 class EventMemory:
     def __init__(self, limit: int = EVENT_MEMORY) -> None:
         self.limit = limit
-        self._ids: set[str] = set()
+        self.ids: set[str] = set()  # read directly by the bulk apply loop
         self._pages: deque[tuple[int, list[str]]] = deque()
         self._last_seq = 0
         self._count = 0
 
     def __contains__(self, event_id: str) -> bool:
-        return event_id in self._ids
+        return event_id in self.ids
 
     def __len__(self) -> int:
         return self._count
@@ -45,7 +45,7 @@ class EventMemory:
 
     def _remember(self, seq: int, ids: list[str]) -> None:
         self._pages.append((seq, ids))
-        self._ids.update(ids)
+        self.ids.update(ids)
         self._count += len(ids)
         self._last_seq = max(self._last_seq, seq)
 
@@ -53,12 +53,12 @@ class EventMemory:
         while len(self._pages) > 1 and self._count - len(self._pages[0][1]) >= self.limit:
             _, ids = self._pages.popleft()
             self._count -= len(ids)
-            self._ids.difference_update(ids)
+            self.ids.difference_update(ids)
         conn.execute("DELETE FROM event_pages WHERE seq < ?", (self._pages[0][0],))
 
     def forget(self) -> None:
         """Drop what is in memory; rolled-back pages must not count as applied."""
-        self._ids.clear()
+        self.ids.clear()
         self._pages.clear()
         self._last_seq = 0
         self._count = 0

@@ -25,9 +25,10 @@ dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circul
 
 
 def load_states(
-    conn: sqlite3.Connection, app: str, keys: Iterable[tuple[str, str]]
+    conn: sqlite3.Connection, app: str, keys: Iterable[tuple[str, str]], raw_text: bool = False
 ) -> dict[tuple[str, str], RecordState]:
-    """The stored states of the given (collection, id) keys that exist."""
+    """The stored states of the given (collection, id) keys that exist (`raw_text`: keep the
+    stored JSON texts on each state, to compare with a row about to be written)."""
     by_collection: dict[str, list[str]] = {}
     for collection, record_id in keys:
         by_collection.setdefault(collection, []).append(record_id)
@@ -42,7 +43,10 @@ def load_states(
             )
             for record_id, data, meta in conn.execute(sql, (app, collection, *chunk)):
                 record = json.loads(data)
-                states[(collection, record_id)] = RecordState(record, decode_meta(meta, record))
+                state = RecordState(record, decode_meta(meta, record))
+                if raw_text:
+                    state.text = (data, meta)
+                states[(collection, record_id)] = state
     return states
 
 
