@@ -22,7 +22,7 @@ from mana_desktop.domain.changeset import ChangeSet
 from mana_desktop.domain.mission import MISSIONS_APP, MISSIONS_COLLECTION
 from mana_desktop.domain.tools import policy_for
 from mana_desktop.store.replica import Replica
-from mana_desktop.workbench.schema import ensure_schema, missing_columns
+from mana_desktop.workbench.schema import TABLES, ensure_schema, missing_columns
 
 
 class DecisionError(Exception):
@@ -114,12 +114,13 @@ class Context:
             self._schema_ready = True
 
     def _has_tables(self) -> bool:
-        row = (
-            self.read()
-            .execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'wb_decisions'")
-            .fetchone()
-        )
-        return row is not None and not missing_columns(self.read())
+        names = {
+            name
+            for (name,) in self.read().execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )
+        }
+        return names.issuperset(TABLES) and not missing_columns(self.read())
 
     def read(self) -> sqlite3.Connection:
         """This thread's read connection (autocommit: every query sees the latest commit)."""

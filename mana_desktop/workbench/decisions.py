@@ -363,6 +363,12 @@ class Decider:
     def _restore_cards(tx: Any, group_id: str, data: dict[str, Any]) -> None:
         for item in data.get("proposals", []):
             rows.update(tx.conn, item["id"], **item["prev"])
+            # Staging may already have remembered the undone decision as "seen": forget it.
+            tx.conn.execute(
+                "DELETE FROM wb_known_steps WHERE (mission_id, iteration_id, step_id) IN "
+                "(SELECT mission_id, iteration_id, step_id FROM wb_proposals WHERE id = ?)",
+                (item["id"],),
+            )
         for mission_id, iteration_id, text in data.get("feedback", []):
             tx.conn.execute(
                 "DELETE FROM wb_feedback WHERE mission_id = ? AND iteration_id = ? AND text = ?",

@@ -50,6 +50,15 @@ CREATE TABLE IF NOT EXISTS wb_decisions (
     proposals TEXT NOT NULL,
     undone INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS wb_known_steps (
+    mission_id TEXT NOT NULL,
+    iteration_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    proposal_id TEXT,
+    error TEXT,
+    PRIMARY KEY (mission_id, iteration_id, step_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS wb_feedback (
     mission_id TEXT NOT NULL,
     iteration_id TEXT NOT NULL,
@@ -74,6 +83,9 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
     for table, column, definition in missing_columns(conn):
         conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
+TABLES = ("wb_proposals", "wb_decisions", "wb_known_steps", "wb_feedback")
 
 
 def missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:

@@ -26,6 +26,7 @@ from mana_desktop.domain.mission import (
     OPEN_STEP_STATUSES,
     merge_step,
     refresh_overall_status,
+    step_rank,
     union_feedback,
 )
 from mana_desktop.domain.proposal import STEP_STATUS_FOR, proposal_id_for
@@ -92,23 +93,31 @@ class Stager:
             return
         data, iterations = loaded
         feedback = self._known_feedback(tx, mission_id)
+        seen = _known_steps(tx, mission_id)
         for iteration in iterations:
             if iteration.get("source") != "server" or not isinstance(iteration.get("plan"), list):
                 continue
             for index, step in enumerate(iteration["plan"]):
                 if not isinstance(step, dict) or not isinstance(step.get("id"), str):
                     continue
-                row = existing.get((iteration.get("id"), step["id"]))
+                key = (iteration.get("id"), step["id"])
+                step = self._recall(step, seen.get(key))
+                row = existing.get(key)
                 if row is None:
                     row = self._new_proposal(tx, data, iteration, step, index)
                     if row is None:
+                        if step is not iteration["plan"][index]:
+                            iteration["plan"][index] = step
+                            edits.changed(mission_id)
+                        _remember(tx, mission_id, key, step, seen.get(key))
                         continue
                 else:
                     self._reconcile(tx, row, step)
                 merged = self._merged(step, row)
-                if merged != step:
+                if merged != iteration["plan"][index]:
                     iteration["plan"][index] = merged
                     edits.changed(mission_id)
+                _remember(tx, mission_id, key, merged, seen.get(key))
             known = feedback.get(str(iteration.get("id")))
             if known:
                 text = union_feedback(iteration.get("userFeedback"), *known)
@@ -120,6 +129,20 @@ class Stager:
             if iteration.get("overallStatus") != before:
                 edits.changed(mission_id)
         edits.mark(mission_id, self._ctx.user())
+
+    @staticmethod
+    def _recall(
+        step: dict[str, Any], seen: tuple[str, str | None, str | None] | None
+    ) -> dict[str, Any]:
+        """A decision this device saw before outranks an older copy that lost it."""
+        if seen is None or step_rank(seen[0]) <= step_rank(step.get("status")):
+            return step
+        known: dict[str, Any] = {"status": seen[0]}
+        if seen[1]:
+            known["proposalId"] = seen[1]
+        if seen[2]:
+            known["error"] = seen[2]
+        return merge_step(step, known)
 
     @staticmethod
     def _merged(step: dict[str, Any], row: rows.Row) -> dict[str, Any]:
@@ -281,3 +304,39 @@ class Stager:
         ):
             out.setdefault(iteration_id, []).append(text)
         return out
+
+
+Seen = dict[tuple[Any, str], tuple[str, str | None, str | None]]
+
+
+def _known_steps(tx: Any, mission_id: str) -> Seen:
+    found = tx.conn.execute(
+        "SELECT iteration_id, step_id, status, proposal_id, error FROM wb_known_steps WHERE mission_id = ?",
+        (mission_id,),
+    )
+    return {(it, step): (status, pid, error) for it, step, status, pid, error in found}
+
+
+def _remember(
+    tx: Any,
+    mission_id: str,
+    key: tuple[Any, str],
+    step: dict[str, Any],
+    seen: tuple[str, str | None, str | None] | None,
+) -> None:
+    """Keep every decided step status this device has seen, so no later copy can undo it."""
+    status = step.get("status")
+    if (
+        status in OPEN_STEP_STATUSES
+        or not isinstance(status, str)
+        or status not in DECIDED_ELSEWHERE
+    ):
+        return
+    if seen is not None and step_rank(seen[0]) >= step_rank(status):
+        return
+    pid, error = step.get("proposalId"), step.get("error")
+    tx.conn.execute(
+        "INSERT OR REPLACE INTO wb_known_steps VALUES (?, ?, ?, ?, ?, ?)",
+        (mission_id, str(key[0]), key[1], status,
+         pid if isinstance(pid, str) else None, error if isinstance(error, str) else None),
+    )  # fmt: skip

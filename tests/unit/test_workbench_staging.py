@@ -207,3 +207,37 @@ def test_step_decided_elsewhere_supersedes_pending_card(
     workbench.stage({("ai", "aiMissions"): {"m1"}})
     [p] = workbench.proposals()
     assert p.status == "superseded" and p.decided_elsewhere == "approved" and not p.executable
+
+
+def test_a_decision_seen_from_elsewhere_survives_a_stale_copy(
+    workbench: Workbench, wb_replica: Replica
+) -> None:
+    approved = tool_step("s1", "create_task", {"title": "x"}, status="approved", proposalId="p-a")
+    server_insert_mission(wb_replica, mission_data("m1", [iteration("it1", approved)]))
+    workbench.stage()
+    assert workbench.proposals() == []  # decided before this device saw it: no card
+    server_set_iterations(
+        wb_replica, "m1", [iteration("it1", tool_step("s1", "create_task", {"title": "x"}))]
+    )
+    workbench.stage({("ai", "aiMissions"): {"m1"}})
+    assert workbench.proposals() == []  # never back to pending
+    step = _plan(wb_replica)[0]["plan"][0]
+    assert (step["status"], step["proposalId"]) == ("approved", "p-a")
+
+
+def test_undo_is_not_resurrected_by_the_step_memory(
+    workbench: Workbench, wb_replica: Replica
+) -> None:
+    server_insert_mission(
+        wb_replica,
+        mission_data("m1", [iteration("it1", tool_step("s1", "create_task", {"title": "x"}))]),
+    )
+    workbench.stage()
+    [card] = workbench.proposals()
+    workbench.approve(card.id)
+    workbench.stage({("ai", "aiMissions"): {"m1"}})  # what the attached stager does after a commit
+    workbench.undo()
+    workbench.stage({("ai", "aiMissions"): {"m1"}})
+    assert workbench.proposal(card.id).status == "pending"  # type: ignore[union-attr]
+    assert _plan(wb_replica)[0]["plan"][0]["status"] == "staged"
+    assert wb_replica.list("todo", "tasks") == []
