@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+_KEEP: list[Any] = []
+
 
 class Skip(Exception):
     """This check does not apply to this build (the message says why)."""
@@ -37,10 +39,13 @@ def _import(module: str) -> Any:
 def _check_qt(_tmp: Path) -> str:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6 import __version__ as pyside_version
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(["mana-desktop-self-test"])
-    return f"PySide6 {pyside_version} on platform {app.platformName()}"
+    if QApplication.instance() is None:
+        # Kept for the process's life: a collected QApplication would take Qt down with it.
+        _KEEP.append(QApplication(["mana-desktop-self-test"]))
+    return f"PySide6 {pyside_version} on platform {QGuiApplication.platformName()}"
 
 
 def _check_sqlite(tmp: Path) -> str:
