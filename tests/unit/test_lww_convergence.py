@@ -56,7 +56,7 @@ def apply_pages(replica: Replica, items: list[dict[str, Any]], cuts: list[int]) 
         replica.apply_remote("todo", items[start:end], collection="tasks")
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     base=st.lists(changes(), min_size=1, max_size=12),
     data=st.data(),
@@ -76,3 +76,29 @@ def test_any_order_duplication_and_paging_converges(base: list[dict[str, Any]], 
         # a full replay of everything, in another order, changes nothing
         apply_pages(two, list(reversed(with_ids)), [3])
         assert snapshot(one) == snapshot(two)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
+envelopes = st.fixed_dictionaries(
+    {"op": st.sampled_from(["insert", "update", "delete", "upsert"]), "table": st.sampled_from(["t", "", 5]),
+     "id": st.sampled_from(["r", "", "a\x00", None])},
+    optional={"data": st.one_of(json_values, st.fixed_dictionaries({"id": st.sampled_from(["r", "x"])}, optional={
+                  "createdAt": st.sampled_from(["2026-01-01T00:00:00Z", "bad", 3]), "__fieldMeta": json_values})),
+              "eventId": json_values, "actor": json_values, "schemaVersion": json_values,
+              "spaceId": json_values, "origin": json_values, "deletedAt": json_values, "fields": json_values},
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=envelopes)
+def test_plain_insert_fast_path_accepts_only_what_the_validator_accepts(raw: dict[str, Any]) -> None:
+    from mana_desktop.domain.incoming import parse_change, plain_insert
+
+    if plain_insert(raw):
+        parsed = parse_change(raw)
+        assert not isinstance(parsed, str), parsed
+        assert parsed.op == "insert" and parsed.data == raw["data"] and not parsed.hard_delete
