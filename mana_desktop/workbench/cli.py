@@ -13,6 +13,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from mana_desktop.domain.proposal import PROPOSAL_STATUSES
+
 if TYPE_CHECKING:
     from mana_desktop.domain.proposal import ProposalView
     from mana_desktop.workbench.service import Workbench
@@ -42,8 +44,7 @@ def _register_inbox(subparsers: Any, add_data_dir: Any) -> None:
     listing.add_argument("--module", help="only this module (todo, calendar, ...)")
     listing.add_argument("--mission", help="only this mission id")
     listing.add_argument(
-        "--status",
-        help="pending, approved, rejected, failed, superseded, unsupported, skipped, info",
+        "--status", choices=PROPOSAL_STATUSES, help="only proposals with this status"
     )
     listing.add_argument("--json", action="store_true", help="one JSON array")
     approve = sub.add_parser("approve", help="approve one proposal (optionally edited)")

@@ -8,6 +8,7 @@ itself writes.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -126,6 +127,8 @@ class Workbench:
                         listener(changed)
             except Exception as exc:  # a failed pass is retried on the next change
                 self.last_error = f"staging failed: {exc}"
+                with contextlib.suppress(Exception):  # the journal is best effort here
+                    self._ctx.replica.log("workbench", self.last_error)
             if self._queue.empty():
                 self._idle.set()
 
