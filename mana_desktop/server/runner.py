@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ MISSIONS_TABLE = "aiMissions"
 RUNNER_CLIENT_ID = "mana-ai-runner"
 RUNNER_ORIGIN = "system"
 DEFAULT_TICK_S = 60.0
+WATCH_S = 1.0  # how often the loop looks for mission changes by other writers
 MAX_INPUTS = 10
 MAX_INPUT_CHARS = 2000
 RAW_KEEP_CHARS = 500
@@ -175,8 +177,26 @@ class MissionRunner:
                 self.tick()
             except Exception:  # a bug in one tick must not end the runner
                 log.exception("mission runner tick failed")
-            self._wake.wait(self.tick_s)
-            self._wake.clear()
+            self._sleep()
+
+    def _sleep(self) -> None:
+        """Wait for the next tick, but tick early when someone else changed a mission
+        ("run now" sets nextRunAt to now; waiting a whole interval would feel broken)."""
+        changed = getattr(self.log, "missions_changed", None)
+        deadline = time.monotonic() + self.tick_s
+        while not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if self._wake.wait(min(remaining, WATCH_S)):
+                self._wake.clear()
+                return
+            try:
+                if changed is not None and changed():
+                    return
+            except Exception:  # the watch is an optimisation; the interval still applies
+                log.exception("mission watch failed")
+                changed = None
 
     # -- one tick --------------------------------------------------------------------------
 
@@ -381,6 +401,30 @@ class ServiceLog:
 
     def __init__(self, service: Any) -> None:
         self.service = service
+        self._seen_rowid: int | None = self._max_rowid()
+
+    def _max_rowid(self) -> int:
+        conn = self.service.store.reader()
+        return int(conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM sync_changes").fetchone()[0])
+
+    def missions_changed(self) -> bool:
+        """True when missions were written by anyone but the runner since the last call.
+
+        Reads only the rows appended since then (a rowid range), so it is cheap at any log size.
+        """
+        conn = self.service.store.reader()
+        if self._seen_rowid is None:
+            self._seen_rowid = self._max_rowid()
+            return False
+        row = conn.execute(
+            "SELECT MAX(rowid), MAX(app_id = ? AND table_name = ? AND client_id != ?)"
+            " FROM sync_changes WHERE rowid > ?",
+            (MISSIONS_APP, MISSIONS_TABLE, RUNNER_CLIENT_ID, self._seen_rowid),
+        ).fetchone()
+        if row[0] is None:
+            return False
+        self._seen_rowid = int(row[0])
+        return bool(row[1])
 
     def user_ids(self, app: str, table: str) -> list[str]:
         conn = self.service.store.reader()

@@ -37,7 +37,8 @@ def test_runner_installed_plans_pushed_mission_and_client_pulls_it(
     }
     with httpx.Client(base_url=server.url, headers=server.headers(ALICE, "desk-1")) as http:
         assert http.post("/sync/ai", json=body).status_code == 200
-        runner.wake()
+        # No wake(): the runner notices the pushed mission within its 1 s watch, long before
+        # its 60 s interval.
         assert runner.wait_for_ticks(ticks + 1, 20)
         pulled = http.get(
             "/sync/ai/pull", params={"collection": "aiMissions", "since": "1970-01-01T00:00:00Z"}
@@ -49,3 +50,24 @@ def test_runner_installed_plans_pushed_mission_and_client_pulls_it(
     assert iteration["source"] == "server" and iteration["overallStatus"] == "awaiting-review"
     assert any(s["intent"]["toolName"] == "create_place" for s in iteration["plan"])
     assert change["fields"]["nextRunAt"]["value"] > mission["nextRunAt"]
+
+
+def test_watch_ignores_the_runners_own_writes(server_factory: ServerFactory) -> None:
+    from mana_desktop.server.runner import RUNNER_CLIENT_ID, ServiceLog
+
+    server = server_factory()
+    log = ServiceLog(server.service)
+    assert log.missions_changed() is False
+    change = {
+        "table": "aiMissions",
+        "id": "m",
+        "op": "update",
+        "fields": {"title": {"value": "x", "at": "2026-04-15T08:00:00.000Z"}},
+    }
+    server.append_changes(ALICE, "ai", [change], client_id=RUNNER_CLIENT_ID)
+    assert log.missions_changed() is False
+    server.append_changes(ALICE, "todo", [{**change, "table": "tasks"}], client_id="desk")
+    assert log.missions_changed() is False
+    server.append_changes(ALICE, "ai", [change], client_id="desk")
+    assert log.missions_changed() is True
+    assert log.missions_changed() is False
