@@ -35,8 +35,6 @@ async def open_stream(
     since = parse_since(request.query_params.get("since") or EPOCH_SINCE)
     client_id = request.headers.get(CLIENT_ID_HEADER, "")
     subscriber = Subscriber(user_id, app_id, client_id, "sse")
-    # Subscribe before the initial reads so a write in between still wakes us.
-    service.hub.subscribe(subscriber)
     body = _events(service, subscriber, collections, since)
     return StreamingResponse(
         body,
@@ -53,6 +51,9 @@ async def _events(
     service: SyncService, sub: Subscriber, collections: list[str], since: int
 ) -> AsyncIterator[bytes]:
     cursors: dict[str, int] = {}
+    # Subscribe before the initial reads so a write in between still wakes us; inside the
+    # generator so the `finally` below always pairs with it.
+    service.hub.subscribe(sub)
     try:
         for table in collections:
             async for chunk in _drain(service, sub, table, since, cursors):

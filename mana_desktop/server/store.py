@@ -78,7 +78,7 @@ INSERT_SQL = (
 
 READ_COLUMNS = (
     "id, table_name, record_id, op, data, field_meta, created_at, schema_version, actor,"
-    " origin, space_id, rowid"
+    " origin, space_id, rowid AS seq"
 )
 
 
@@ -249,53 +249,77 @@ class Store:
         """Rows after `since` (exclusive), oldest first, at most `limit` plus the rest of a run
         of equal `created_at` at the page end (so a timestamp cursor never skips a row)."""
         horizon = self.clock.horizon()
-        where, params = self._where(scope, app_id, table, exclude_client)
+        query = _Query(scope, app_id, table, exclude_client)
         conn = self.reader()
-        sql = (
-            f"SELECT {READ_COLUMNS} FROM sync_changes WHERE {where}"
-            " AND created_at > ? AND created_at <= ? ORDER BY created_at, rowid LIMIT ?"
+        rows: list[tuple[object, ...]] = query.run(
+            conn,
+            "created_at > ? AND created_at <= ?",
+            [since, horizon],
+            "ORDER BY created_at, seq LIMIT ?",
+            [limit + 1],
         )
-        rows: list[tuple[object, ...]] = conn.execute(
-            sql, (*params, since, horizon, limit + 1)
-        ).fetchall()
         if len(rows) <= limit:
             return Page(rows, False, horizon)
         boundary = rows[limit - 1][6]
         page = rows[:limit]
         if rows[limit][6] == boundary:
             # Finish the run of equal stamps, then look past it for more.
-            tail_sql = (
-                f"SELECT {READ_COLUMNS} FROM sync_changes WHERE {where}"
-                " AND created_at = ? AND rowid > ? ORDER BY rowid"
+            page.extend(
+                query.run(
+                    conn,
+                    "created_at = ? AND rowid > ?",
+                    [boundary, page[-1][11]],
+                    "ORDER BY seq",
+                    [],
+                )
             )
-            page.extend(conn.execute(tail_sql, (*params, boundary, page[-1][11])).fetchall())
-            more_sql = (
-                f"SELECT 1 FROM sync_changes WHERE {where}"
-                " AND created_at > ? AND created_at <= ? LIMIT 1"
+            more = query.run(
+                conn, "created_at > ? AND created_at <= ?", [boundary, horizon], "LIMIT 1", []
             )
-            more = conn.execute(more_sql, (*params, boundary, horizon)).fetchone() is not None
             if not more:
                 return Page(page, False, horizon)
         assert isinstance(boundary, int)
         return Page(page, True, boundary)
 
-    @staticmethod
-    def _where(
-        scope: Scope, app_id: str, table: str | None, exclude_client: str
-    ) -> tuple[str, list[object]]:
-        params: list[object] = []
+
+class _Query:
+    """The read scope as SQL: the user's rows, UNION ALL the rows of their spaces written by
+    others. Two index-friendly arms instead of one `user_id = ? OR space_id IN (...)`, which
+    SQLite can only answer by scanning the whole table."""
+
+    def __init__(self, scope: Scope, app_id: str, table: str | None, exclude_client: str) -> None:
+        common = "app_id = ?" + (" AND table_name = ?" if table is not None else "")
+        common += " AND client_id != ?"
+        common_params: list[object] = [
+            app_id,
+            *([table] if table is not None else []),
+            exclude_client,
+        ]
+        self.arms: list[tuple[str, list[object]]] = [
+            (f"user_id = ? AND {common}", [scope.user_id, *common_params])
+        ]
         if scope.spaces:
             marks = ",".join("?" * len(scope.spaces))
-            clause = f"(user_id = ? OR space_id IN ({marks}))"
-            params.extend([scope.user_id, *scope.spaces])
-        else:
-            clause = "user_id = ?"
-            params.append(scope.user_id)
-        clause += " AND app_id = ?"
-        params.append(app_id)
-        if table is not None:
-            clause += " AND table_name = ?"
-            params.append(table)
-        clause += " AND client_id != ?"
-        params.append(exclude_client)
-        return clause, params
+            self.arms.append(
+                (
+                    f"space_id IN ({marks}) AND user_id != ? AND {common}",
+                    [*scope.spaces, scope.user_id, *common_params],
+                )
+            )
+
+    def run(
+        self,
+        conn: sqlite3.Connection,
+        condition: str,
+        condition_params: list[object],
+        tail: str,
+        tail_params: list[object],
+    ) -> list[tuple[object, ...]]:
+        selects = []
+        params: list[object] = []
+        for where, where_params in self.arms:
+            selects.append(f"SELECT {READ_COLUMNS} FROM sync_changes WHERE {where} AND {condition}")
+            params.extend(where_params)
+            params.extend(condition_params)
+        sql = " UNION ALL ".join(selects) + " " + tail
+        return conn.execute(sql, (*params, *tail_params)).fetchall()
