@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mana_desktop.domain.actor import (
     ai_actor,
@@ -14,7 +16,13 @@ from mana_desktop.domain.actor import (
     system_actor,
     user_actor,
 )
-from mana_desktop.domain.mission import Mission, append_feedback, merge_iterations, overall_status
+from mana_desktop.domain.mission import (
+    STEP_RANK,
+    Mission,
+    append_feedback,
+    merge_iterations,
+    overall_status,
+)
 from mana_desktop.domain.proposal import feedback_line, proposal_id_for, reason_words
 from mana_desktop.domain.records import StepRef, ToolFailure, build, derived_id
 
@@ -199,3 +207,49 @@ def test_complete_by_title_and_read_tools() -> None:
     assert build("get_task_stats", {}, REF, NOW, lookup) == []
     with pytest.raises(ToolFailure):
         build("complete_task", {"taskId": "zzz"}, REF, NOW, lookup)
+
+
+# --- properties of the per-step merge: devices converge whatever order copies arrive in ------
+
+
+_status = st.sampled_from(sorted(STEP_RANK))
+_copy = st.lists(
+    st.tuples(st.sampled_from(["s1", "s2", "s3"]), _status, st.booleans()),
+    max_size=3,
+    unique_by=lambda t: t[0],
+)
+
+
+def _iters(steps: list[tuple[str, str, bool]]) -> list[dict[str, Any]]:
+    plan = [
+        _step(sid, status, **({"proposalId": f"p-{sid}"} if marked else {}))
+        for sid, status, marked in steps
+    ]
+    return [_it("i1", *plan)]
+
+
+def _statuses(its: list[dict[str, Any]]) -> dict[str, tuple[str, Any]]:
+    return {s["id"]: (s["status"], s.get("proposalId")) for it in its for s in it["plan"]}
+
+
+@given(_copy, _copy)
+def test_merge_commutes_per_step_and_never_lowers_a_status(
+    a: list[tuple[str, str, bool]], b: list[tuple[str, str, bool]]
+) -> None:
+    ab, ba = (
+        _statuses(merge_iterations(_iters(a), _iters(b))),
+        _statuses(merge_iterations(_iters(b), _iters(a))),
+    )
+    rank_a, rank_b = (
+        {sid: STEP_RANK[st] for sid, st, _ in a},
+        {sid: STEP_RANK[st] for sid, st, _ in b},
+    )
+    for sid in rank_a.keys() & rank_b.keys():  # a step both copies have ends up the same
+        assert ab[sid] == ba[sid]
+        assert STEP_RANK[ab[sid][0]] == max(rank_a[sid], rank_b[sid])
+    for sid, rank in rank_a.items():  # a merge never lowers what the newer copy says
+        assert STEP_RANK[ab[sid][0]] >= rank
+    merged = merge_iterations(_iters(a), _iters(b))
+    assert (
+        _statuses(merge_iterations(merged, _iters(b))) == ab
+    )  # applying the same copy again changes nothing
