@@ -80,6 +80,7 @@ class CardGeometry:
     status_line: QRect | None
     buttons: dict[str, QRect] = field(default_factory=dict)
     mission_link: QRect | None = None
+    working: QRect | None = None  # where "Working…" stands in for the buttons
 
 
 def card_state_key(view: ProposalLike, state: str) -> str:
@@ -105,7 +106,14 @@ def rationale_line_count(text: str | None, width: int, fonts: Fonts) -> int:
 
 
 def has_status_line(view: ProposalLike, state: str) -> bool:
-    return state in ("failed", "superseded", "unsupported", "running")
+    return state in ("failed", "superseded", "unsupported")
+
+
+def height_class(view: ProposalLike, state: str) -> str:
+    """Cards of one class have one height: pending and running share one (no relayout when a
+    decision starts, only a repaint)."""
+    key = card_state_key(view, state)
+    return "pending" if key == "running" else key
 
 
 def has_details(details: str) -> bool:
@@ -123,7 +131,7 @@ def card_height(view: ProposalLike, state: str, details: str, width: int, fonts:
     height += lines * fonts.italic_h + (4 if lines else 0)
     if has_status_line(view, key):
         height += line_h + 2
-    if BUTTONS[key]:
+    if BUTTONS[key] or key == "running":
         height += 6 + BUTTON_H
     return height + PAD + GAP
 
@@ -157,6 +165,8 @@ def layout_card(
         y += line_h + 2
     geometry = CardGeometry(frame, header, action, details_rect, rationale, lines, status_line)
     geometry.buttons = _buttons(BUTTONS[key], inner, y + 6, fonts)
+    if key == "running":
+        geometry.working = QRect(inner.left(), y + 6, inner.width(), BUTTON_H)
     geometry.mission_link = _mission_link(view, header, fonts)
     return geometry
 

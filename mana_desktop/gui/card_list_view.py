@@ -45,7 +45,7 @@ class CardListView(QListView):
 
     def selected_card_ids(self) -> list[str]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
-        ids = [str(self._cards.index(r).data(Role.ID)) for r in rows if self._cards.index(r).data(Role.KIND) == CARD]
+        ids = [self._cards.row_at(r)[1] for r in rows if self._cards.row_at(r)[0] == CARD]
         current = self.current_card_id()
         if not ids and current is not None:
             ids = [current]
@@ -54,10 +54,15 @@ class CardListView(QListView):
     def move(self, step: int, extend: bool = False) -> None:
         """Next/previous card, skipping iteration headers."""
         row = self.currentIndex().row() if self.currentIndex().isValid() else -1
+        if row + step >= self._cards.rowCount() and self._cards.canFetchMore(QModelIndex()):
+            self._cards.fetchMore(QModelIndex())
         count = self._cards.rowCount()
         row += step
-        while 0 <= row < count and self._cards.index(row).data(Role.KIND) != CARD:
+        while 0 <= row < count and self._cards.row_at(row)[0] != CARD:
             row += step
+            if row >= count and self._cards.canFetchMore(QModelIndex()):
+                self._cards.fetchMore(QModelIndex())
+                count = self._cards.rowCount()
         if 0 <= row < count:
             self.select_row(row, extend)
 
@@ -75,6 +80,7 @@ class CardListView(QListView):
         row = self._cards.row_of_card(proposal_id)
         if row is None:
             return False
+        self._cards.ensure_shown(row)
         self.select_row(row)
         return True
 

@@ -13,10 +13,9 @@ from mana_desktop.gui.edit_dialog import EditDialog
 from mana_desktop.gui.modules import BY_KEY, module_name
 from mana_desktop.gui.proposal_model import (
     DECIDABLE_STATUSES,
+    VISIBLE_STATUSES,
     ProposalLike,
     ProposalListModel,
-    Role,
-    format_texts,
 )
 from mana_desktop.gui.qtcompat import emit
 from mana_desktop.gui.records_panel import RecordsPanel
@@ -96,6 +95,7 @@ class InboxPage(QWidget):
         layout.addWidget(split, 1)
 
     def _connect(self) -> None:
+        self.model.sig_repaint.connect(self.view.viewport().update)
         self.delegate.sig_button_clicked.connect(self._on_button)
         self.delegate.sig_group_clicked.connect(self._on_group)
         self.delegate.sig_mission_clicked.connect(self.sig_open_mission)
@@ -116,8 +116,9 @@ class InboxPage(QWidget):
         wb, module = self.session.workbench, self.module
 
         def job() -> tuple[list[ProposalLike], dict[str, Any]]:
-            views = wb.proposals(module=module)
-            return views, format_texts(views)
+            # Action lines are formatted lazily for the rows handed to the view (a few
+            # hundred), not for all 10,000 here.
+            return wb.proposals(module=module), {}
 
         self.session.run(job, self._loaded, self._load_failed)
         if self.records is not None:
@@ -128,11 +129,11 @@ class InboxPage(QWidget):
         views, texts = result
         current = self.view.current_card_id()
         old = {v.id: v for v in self.model.views()}
-        new = {v.id: v for v in views if v.status in self.model_visible()}
+        new = {v.id: v for v in views if v.status in VISIBLE_STATUSES}
         if old and set(old) == set(new):
             self.model.update_views([v for v in new.values() if old[v.id] != v])
         else:
-            self.model.set_views(views, texts)
+            self.model.set_views(views, texts or None)
         keep = current is not None and self.view.select_card(current)
         if not keep and self.model.card_ids():
             self.view.select_first_card()
@@ -148,8 +149,6 @@ class InboxPage(QWidget):
 
     @staticmethod
     def model_visible() -> frozenset[str]:
-        from mana_desktop.gui.proposal_model import VISIBLE_STATUSES
-
         return VISIBLE_STATUSES
 
     def _on_data_changed(self, _changed: object) -> None:
@@ -237,12 +236,13 @@ class InboxPage(QWidget):
         if row is None:
             return False
         view = self.model.view(proposal_id)
-        state = self.model.index(row).data(Role.STATE)
+        state = self.model.state_of(proposal_id)
         if view is None or view.kind == "note" or state not in DECIDABLE_STATUSES:
             return False
         return not (action == "approve" and state == "unsupported")
 
     def _open_picker(self, ids: list[str], row: int, iteration_id: str | None) -> None:
+        self.model.ensure_shown(row)
         rect = self.view.visualRect(self.model.index(row))
         width = max(200, self.view.viewport().width() - 40)
         self.picker.setFixedWidth(width)

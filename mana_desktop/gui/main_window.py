@@ -9,21 +9,25 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
-from mana_desktop.gui.activity_page import ActivityPage
-from mana_desktop.gui.diagnostics import DiagnosticsDialog
-from mana_desktop.gui.dialogs import ShortcutSheet
 from mana_desktop.gui.header import Banner, StatusButton, banner_for_status
 from mana_desktop.gui.inbox_page import InboxPage
-from mana_desktop.gui.missions_page import MissionsPage
 from mana_desktop.gui.modules import BY_KEY
 from mana_desktop.gui.notifier import Notifier
 from mana_desktop.gui.qtcompat import emit
 from mana_desktop.gui.session import DecisionResult, Session
-from mana_desktop.gui.settings_page import SettingsPage
 from mana_desktop.gui.sidebar import Sidebar
 from mana_desktop.gui.undo_bar import UndoBar
 
 translate = QCoreApplication.translate
+
+
+def copy_settings(settings: Any, **changes: Any) -> Any:
+    """A changed copy of pydantic Settings (or the object changed in place)."""
+    if hasattr(settings, "model_copy"):
+        return settings.model_copy(update=changes)
+    for key, value in changes.items():
+        setattr(settings, key, value)
+    return settings
 
 
 def decision_text(result: DecisionResult) -> str:
@@ -111,11 +115,18 @@ class MainWindow(QMainWindow):
         return self.pages[page]
 
     def _make_page(self, page: str) -> QWidget:
+        # Pages other than the inbox are imported on first use: launch time matters more.
         if page == "missions":
+            from mana_desktop.gui.missions_page import MissionsPage
+
             return MissionsPage(self.session)
         if page == "activity":
+            from mana_desktop.gui.activity_page import ActivityPage
+
             return ActivityPage(self.session)
         if page == "settings":
+            from mana_desktop.gui.settings_page import SettingsPage
+
             settings = SettingsPage(self.session)
             settings.sig_offline_toggled.connect(self.set_offline)
             settings.sig_language_changed.connect(self.sig_language_changed)
@@ -147,15 +158,20 @@ class MainWindow(QMainWindow):
     def open_mission(self, mission_id: str) -> None:
         self.show_page("missions")
         page = self.page("missions")
-        assert isinstance(page, MissionsPage)
-        page.select(mission_id)
+        select = getattr(page, "select", None)
+        if select is not None:
+            select(mission_id)
 
     def show_shortcuts(self) -> None:
+        from mana_desktop.gui.dialogs import ShortcutSheet
+
         sheet = ShortcutSheet(self)
         sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         sheet.open()
 
-    def open_diagnostics(self) -> DiagnosticsDialog:
+    def open_diagnostics(self) -> QWidget:
+        from mana_desktop.gui.diagnostics import DiagnosticsDialog
+
         dialog = DiagnosticsDialog(self.session, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.offline.toggled.connect(self.set_offline)
@@ -205,13 +221,12 @@ class MainWindow(QMainWindow):
         """Work offline: the engine stops talking to the server; changes wait in the outbox."""
         self.status_button.set_offline(on)
         settings_page = self.pages.get("settings")
-        if isinstance(settings_page, SettingsPage):
-            settings_page.set_offline(on)
+        set_offline = getattr(settings_page, "set_offline", None)
+        if set_offline is not None:
+            set_offline(on)
         s = self.session
-        from mana_desktop.gui.settings_page import _copy
-
         if s.settings is not None:
-            s.settings = _copy(s.settings, work_offline=on)
+            s.settings = copy_settings(s.settings, work_offline=on)
         engine, profile, settings = s.engine, s.profile, s.settings
 
         def job() -> None:

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    Signal,
 )
 
 from mana_desktop.gui.formatting import ActionText, describe_action, describe_note
@@ -76,6 +77,9 @@ class Group:
 
 HEADER = "header"
 CARD = "card"
+# Rows handed to the view at a time (Qt's fetchMore): a 10,000-card inbox lays out and
+# relayouts a few hundred rows, never all of them.
+CHUNK = 300
 
 
 def effective_status(view: ProposalLike, overlay: str | None) -> str:
@@ -91,6 +95,9 @@ def effective_status(view: ProposalLike, overlay: str | None) -> str:
 class ProposalListModel(QAbstractListModel):
     """Rows: ("header", iteration_id) and ("card", proposal_id)."""
 
+    sig_repaint = Signal()
+    """Cards changed without changing their height: repaint, no relayout."""
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[tuple[str, str]] = []
@@ -99,13 +106,30 @@ class ProposalListModel(QAbstractListModel):
         self._groups: dict[str, Group] = {}
         self._overlay: dict[str, str] = {}
         self._texts: dict[str, ActionText] = {}
+        self._shown = 0
 
     # -- Qt API -----------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._shown
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        return not parent.isValid() and self._shown < len(self._rows)
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        if not parent.isValid():
+            self.ensure_shown(self._shown + CHUNK - 1)
+
+    def ensure_shown(self, row: int) -> None:
+        """Hand rows up to `row` (and a bit beyond) to the view."""
+        target = min(len(self._rows), max(row + 1, self._shown))
+        if target > self._shown:
+            target = min(len(self._rows), max(target, self._shown + CHUNK))
+            self.beginInsertRows(QModelIndex(), self._shown, target - 1)
+            self._shown = target
+            self.endInsertRows()
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        if not index.isValid() or index.row() >= self._shown:
             return None
         kind, key = self._rows[index.row()]
         if role == Role.KIND:
@@ -165,37 +189,77 @@ class ProposalListModel(QAbstractListModel):
         self._texts = {k: t for k, t in self._texts.items() if k in self._views}
         self._overlay = {k: s for k, s in self._overlay.items() if k in self._views}
         self._rebuild_rows()
+        self._shown = min(len(self._rows), CHUNK)
         self.endResetModel()
 
     def update_views(self, views: Sequence[ProposalLike], gone: Iterable[str] = ()) -> None:
-        """Apply changed views by id: repaint in place, or regroup when cards come or go."""
-        structural = False
-        for pid in gone:
-            structural |= self._views.pop(pid, None) is not None
-            self._overlay.pop(pid, None)
+        """Apply changed views by id: repaint in place, remove decided cards, regroup new ones.
+
+        Removing rows (the common case: a decision) keeps the model; only new cards or moved
+        ones reset it.
+        """
+        removed = [pid for pid in gone if pid in self._views]
+        regroup = False
+        changed_height: list[str] = []
         for view in views:
-            self._overlay.pop(view.id, None)
             old = self._views.get(view.id)
+            old_state = effective_status(old, self._overlay.get(view.id)) if old else None
+            self._overlay.pop(view.id, None)
             self._texts.pop(view.id, None)
             if view.status not in VISIBLE_STATUSES:
-                structural |= self._views.pop(view.id, None) is not None
-            else:
-                self._views[view.id] = view
-                structural |= old is None or old.iteration_id != view.iteration_id
-        if structural:
+                if old is not None:
+                    removed.append(view.id)
+                continue
+            if old is None or old.iteration_id != view.iteration_id:
+                regroup = True
+            self._views[view.id] = view
+            if old is not None and _height_key(old, old_state) != _height_key(view, effective_status(view, None)):
+                changed_height.append(view.id)
+        if regroup:
+            for pid in removed:
+                self._views.pop(pid, None)
             self.set_views(list(self._views.values()))
             return
-        for view in views:
-            self._emit_changed(view.id)
+        self._remove_cards(removed)
+        for pid in changed_height:
+            self._emit_changed(pid)
+        emit(self.sig_repaint)
+
+    def _remove_cards(self, ids: list[str]) -> None:
+        rows = sorted({r for pid in ids if (r := self._row_of.get((CARD, pid))) is not None}, reverse=True)
+        for pid in ids:
+            view = self._views.pop(pid, None)
+            self._overlay.pop(pid, None)
+            group = self._groups.get(view.iteration_id) if view else None
+            if group is not None and pid in group.ids:
+                group.ids.remove(pid)
+        for group in [g for g in self._groups.values() if not g.ids]:
+            row = self._row_of.get((HEADER, group.iteration_id))
+            if row is not None:
+                rows.append(row)
+            del self._groups[group.iteration_id]
+        for first, last in _ranges(sorted(set(rows), reverse=True)):
+            if first >= self._shown:
+                del self._rows[first : last + 1]  # never handed to the view
+                continue
+            last = min(last, self._shown - 1)
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._rows[first : last + 1]
+            self._shown -= last - first + 1
+            self.endRemoveRows()
+        self._row_of = {row: i for i, row in enumerate(self._rows)}
 
     def set_overlay(self, ids: Iterable[str], state: str | None) -> None:
-        """Optimistic state for cards with a decision in flight (None clears it)."""
+        """Optimistic state for cards with a decision in flight (None clears it).
+
+        Running cards keep their height, so this asks for a repaint, never a relayout.
+        """
         for pid in ids:
             if state is None:
                 self._overlay.pop(pid, None)
             else:
                 self._overlay[pid] = state
-            self._emit_changed(pid)
+        emit(self.sig_repaint)
 
     def _emit_changed(self, proposal_id: str) -> None:
         row = self._row_of.get((CARD, proposal_id))
@@ -222,6 +286,12 @@ class ProposalListModel(QAbstractListModel):
         self._row_of = {row: i for i, row in enumerate(rows)}
 
     # -- lookups ----------------------------------------------------------------------------
+    def row_at(self, row: int) -> tuple[str, str]:
+        return self._rows[row]
+
+    def state_of(self, proposal_id: str) -> str:
+        return effective_status(self._views[proposal_id], self._overlay.get(proposal_id))
+
     def text(self, proposal_id: str) -> ActionText:
         text = self._texts.get(proposal_id)
         if text is None:
@@ -260,6 +330,22 @@ class ProposalListModel(QAbstractListModel):
 
     def pending_count(self) -> int:
         return sum(1 for v in self._views.values() if v.status == "pending" and v.kind != "note")
+
+
+def _height_key(view: ProposalLike, state: str | None) -> str:
+    key = "note" if view.kind == "note" else (state or "")
+    return "pending" if key == "running" else key
+
+
+def _ranges(rows_desc: list[int]) -> list[tuple[int, int]]:
+    """Descending row numbers as (first, last) runs, last run first (safe to delete in order)."""
+    out: list[tuple[int, int]] = []
+    for row in rows_desc:
+        if out and out[-1][0] == row + 1:
+            out[-1] = (row, out[-1][1])
+        else:
+            out.append((row, row))
+    return out
 
 
 def action_for(view: ProposalLike) -> ActionText:

@@ -71,6 +71,9 @@ class Session(QObject):
         self.bridge.sig_records_changed.connect(self._on_records_changed)
         self.bridge.sig_status_changed.connect(self.sig_status_changed)
         self._unsubscribe: list[Callable[[], None]] = []
+        # Change sets our own decisions produced: their cards are already updated, so a page
+        # need not reload 10,000 proposals because of them.
+        self._own: dict[Any, set[str]] = {}
         self.last_status: Any = None
         self.sig_status_changed.connect(self._remember_status)
 
@@ -110,7 +113,14 @@ class Session(QObject):
 
     def _flush_changes(self) -> None:
         changed, self._pending_change = self._pending_change, {}
-        emit(self.sig_data_changed, changed)
+        own, self._own = self._own, {}
+        if changed is not None:
+            changed = {k: ids - own.get(k, set()) for k, ids in changed.items()}
+            changed = {k: ids for k, ids in changed.items() if ids}
+            if not changed:
+                self.refresh_counts()
+                return
+        emit(self.sig_data_changed, changed if changed is not None else {("*", "*"): set()})
         self.refresh_counts()
 
     # -- generic ----------------------------------------------------------------------------
@@ -169,6 +179,10 @@ class Session(QObject):
         self.run(job, self._decided, lambda exc: emit(self.sig_decision_failed, str(exc), []))
 
     def _decided(self, result: DecisionResult) -> None:
+        changed = getattr(result.decision, "changed", None)
+        if isinstance(changed, dict):
+            for key, ids in changed.items():
+                self._own.setdefault(key, set()).update(ids)
         emit(self.sig_decided, result)
         self.refresh_counts()
 

@@ -19,6 +19,12 @@ from PySide6.QtWidgets import (
 from mana_desktop.gui.qtcompat import emit
 from mana_desktop.gui.session import Session
 
+
+def copy_settings(settings: Any, **changes: Any) -> Any:
+    from mana_desktop.gui.main_window import copy_settings as copy
+
+    return copy(settings, **changes)
+
 translate = QCoreApplication.translate
 
 
@@ -85,7 +91,7 @@ class SettingsPage(QWidget):
             return
         language = self.language.currentData()
         changed_language = language != getattr(settings, "language", None)
-        updated = _copy(settings, language=language, undo_window_s=self.undo_window.value(),
+        updated = copy_settings(settings, language=language, undo_window_s=self.undo_window.value(),
                         poll_interval_s=self.poll.value())  # fmt: skip
         self.session.settings = updated
         profile = self.session.profile
@@ -93,11 +99,3 @@ class SettingsPage(QWidget):
             self.session.run(lambda: profile.save_settings(updated), lambda _r: emit(self.sig_saved))
         if changed_language:
             emit(self.sig_language_changed, language)
-
-
-def _copy(settings: Any, **changes: Any) -> Any:
-    if hasattr(settings, "model_copy"):
-        return settings.model_copy(update=changes)
-    for key, value in changes.items():
-        setattr(settings, key, value)
-    return settings

@@ -147,3 +147,21 @@ def test_undo_restores_card(qtbot, page):
 
 def _unused():
     return dataclasses
+
+
+def test_large_inbox_hands_rows_to_the_view_in_chunks(qtbot, page):
+    from mana_desktop.gui.proposal_model import CHUNK
+
+    p, wb, s = page([make_view(i) for i in range(2 * CHUNK)])
+    total_rows = 2 * CHUNK + 2 * CHUNK // 5  # cards + one header per 5-card iteration
+    assert p.model.rowCount() == CHUNK < total_rows
+    for _ in range(CHUNK):
+        qtbot.keyClick(p.view, Qt.Key.Key_J)
+    assert p.model.rowCount() > CHUNK  # J past the end fetched more
+    last = p.model.card_ids()[-1]
+    assert p.view.select_card(last)
+    assert p.view.current_card_id() == last
+    qtbot.keyClick(p.view, Qt.Key.Key_A)
+    wait_idle(qtbot, s)
+    assert wb.proposal(last).status == "approved"
+    assert p.model.row_of_card(last) is None
