@@ -154,3 +154,50 @@ def test_rejection_feedback_reaches_the_next_plan(
     newest = server_missions(session)["demo-trip-lisbon"]["iterations"][-1]
     assert len(newest["plan"]) == 1
     assert "fewer please" in newest["plan"][0]["rationale"]
+
+
+def wait_until(condition: Any, timeout: float = 20.0) -> bool:
+    """Poll a condition with short waits until it holds or the timeout passes."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        pause.wait(0.05)
+    return bool(condition())
+
+
+def test_live_loop_and_work_offline(
+    session: DemoSession, client: tuple[Replica, SyncEngine, Workbench]
+) -> None:
+    replica, engine, workbench = client
+    assert session.runner is not None
+    workbench.attach()
+    engine.start()
+    try:
+        assert wait_until(lambda: engine.status().state == "idle")
+        # The runner's write wakes the live channel; the engine pulls, staging makes cards.
+        session.runner.tick(utc_now() + timedelta(seconds=30))
+        assert wait_until(lambda: len(workbench.proposals(status="pending")) >= 5)
+
+        engine.set_offline(True)
+        assert wait_until(lambda: engine.status().state == "offline")
+        task = next(
+            p for p in workbench.proposals(status="pending") if p.tool_name == "create_task"
+        )
+        decision = workbench.approve(task.id)
+        replica.release_group(decision.group)
+        record_id = next(iter(decision.changed[("todo", "tasks")]))
+        engine.sync_now()
+        assert replica.pending_count() > 0  # queued while offline
+        assert server_rows(session, "todo", record_id) == []
+
+        engine.set_offline(False)
+        assert wait_until(lambda: replica.pending_count() == 0)
+        assert wait_until(lambda: server_rows(session, "todo", record_id) != [])
+    finally:
+        engine.stop()
+        workbench.detach()
