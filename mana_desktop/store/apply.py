@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any, Final
 
 from mana_desktop.domain.changeset import ChangeSet
@@ -23,17 +24,19 @@ from mana_desktop.domain.lww import (
     apply_hard_delete,
     apply_writes,
     stamp_json,
+    wire_at,
 )
 from mana_desktop.domain.lww import (
     Conflict as ConflictTuple,
 )
-from mana_desktop.domain.timeutil import now_ms
+from mana_desktop.domain.timeutil import format_micro, now_ms, utc_now
 from mana_desktop.store.events import EventMemory
 from mana_desktop.store.journal import write_journal
 from mana_desktop.store.models import ApplyResult, Conflict
 from mana_desktop.store.rows import UPSERT, dumps, load_states, state_row
 
 MAX_DETAIL: Final = 2000  # characters of a dropped change kept in the journal
+FUTURE_HORIZON: Final = timedelta(days=1)  # stamps beyond now + this are journalled
 INSERT_NEW: Final = (
     "INSERT OR IGNORE INTO records (app, collection, id, data, meta, deleted_at) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -53,6 +56,7 @@ class Page:
         self.drops: list[tuple[Any, str]] = []
         self.event_ids: list[str] = []
         self.duplicates = 0
+        self.future: dict[Key, str] = {}  # records stamped far in the future -> that stamp
 
     def take_slow(self, change: Incoming) -> None:
         key = (change.table, change.id)
@@ -72,6 +76,7 @@ def split_page(app: str, changes: Iterable[Any], events: EventMemory | None) -> 
     bulk-apply budget (3x a raw executemany) leaves room for little more than the JSON work.
     """
     page = Page()
+    horizon = format_micro(utc_now() + FUTURE_HORIZON)
     seen: set[str] = set()
     known = events.ids if events is not None else None
     fast, slow_keys = page.fast, page.slow_keys
@@ -96,7 +101,10 @@ def split_page(app: str, changes: Iterable[Any], events: EventMemory | None) -> 
             if key not in fast and key not in slow_keys:
                 data = raw["data"]
                 deleted = data.get("deletedAt")
-                stamp = '{"u":' + stamp_json((insert_time(data), REPLAY, raw.get("actor"))) + "}"
+                at = insert_time(data)
+                if at > horizon:
+                    page.future[key] = at
+                stamp = '{"u":' + stamp_json((at, REPLAY, raw.get("actor"))) + "}"
                 row = (app, key[0], key[1], dumps(data), stamp,
                        deleted if type(deleted) is str and deleted else None)
                 fast[key] = (row, raw)
@@ -104,6 +112,9 @@ def split_page(app: str, changes: Iterable[Any], events: EventMemory | None) -> 
             reparsed = parse_change(raw)
             assert not isinstance(reparsed, str)
             change = reparsed
+        latest = max((w[2] for w in change.writes), default="")
+        if latest > horizon:
+            page.future[(change.table, change.id)] = latest
         page.take_slow(change)
     return page
 
@@ -149,7 +160,8 @@ def _write_fast(
         changed.setdefault((row[0], row[1]), set()).add(row[2])
     if conn.total_changes - before == len(rows):
         return changed, [], {}
-    # Some records existed: the stored row differs from ours exactly for those.
+    # Some records existed: those whose stored row differs from ours go the general way. A
+    # stored row identical to ours is a no-op either way (it may be reported as changed).
     app = rows[0][0]
     stored = load_states(conn, app, page.fast.keys(), raw_text=True)
     redo: list[Incoming] = []
@@ -165,6 +177,11 @@ def _write_fast(
     return changed, redo, states
 
 
+# What storing a validated change can still raise: nesting deeper than the encoder allows,
+# NaN/Infinity (not JSON), text SQLite cannot take. Such a change is dropped alone.
+UNSTORABLE: Final = (RecursionError, ValueError, UnicodeError, OverflowError, sqlite3.DataError)
+
+
 def apply_page(
     conn: sqlite3.Connection,
     app: str,
@@ -174,7 +191,75 @@ def apply_page(
     cursor: str | None,
     events: EventMemory | None,
 ) -> ApplyResult:
-    """Apply one page inside the caller's transaction (the caller commits)."""
+    """Apply one page inside the caller's transaction (the caller commits).
+
+    The page goes in one piece; if something in it cannot be stored, the page is rolled back
+    to a savepoint and applied change by change, dropping (and journalling) only the culprits.
+    """
+    changes = changes if isinstance(changes, list) else list(changes)
+    conn.execute("SAVEPOINT apply_page")
+    try:
+        result = _apply(conn, app, changes, collection=collection, cursor=cursor, events=events)
+    except UNSTORABLE:
+        conn.execute("ROLLBACK TO apply_page")
+        conn.execute("RELEASE apply_page")
+        _resync(conn, events)
+        return _one_by_one(conn, app, changes, collection=collection, cursor=cursor, events=events)
+    conn.execute("RELEASE apply_page")
+    return result
+
+
+def _resync(conn: sqlite3.Connection, events: EventMemory | None) -> None:
+    """Event ids of a rolled-back attempt must not count as applied."""
+    if events is not None:
+        events.forget()
+        events.refresh(conn)
+
+
+def _one_by_one(
+    conn: sqlite3.Connection,
+    app: str,
+    changes: list[Any],
+    *,
+    collection: str | None,
+    cursor: str | None,
+    events: EventMemory | None,
+) -> ApplyResult:
+    changed: ChangeSet = {}
+    applied = dropped = duplicates = 0
+    conflicts: list[Conflict] = []
+    for raw in changes:
+        conn.execute("SAVEPOINT apply_one")
+        try:
+            one = _apply(conn, app, [raw], collection=collection, cursor=None, events=events)
+        except UNSTORABLE as exc:
+            conn.execute("ROLLBACK TO apply_one")
+            conn.execute("RELEASE apply_one")
+            _resync(conn, events)
+            dropped += 1
+            write_journal(conn, "dropped", f"cannot be stored: {type(exc).__name__}: {str(exc)[:200]}",
+                          app, _key_of(raw, "table"), _key_of(raw, "id"), _drop_detail(raw))
+            continue
+        conn.execute("RELEASE apply_one")
+        applied, dropped = applied + one.applied, dropped + one.dropped
+        duplicates += one.duplicates
+        conflicts.extend(one.conflicts)
+        for key, ids in one.changed.items():
+            changed.setdefault(key, set()).update(ids)
+    if cursor is not None and collection is not None:
+        store_cursor(conn, app, collection, cursor)
+    return ApplyResult(changed, applied, dropped, duplicates, conflicts)
+
+
+def _apply(
+    conn: sqlite3.Connection,
+    app: str,
+    changes: Iterable[Any],
+    *,
+    collection: str | None,
+    cursor: str | None,
+    events: EventMemory | None,
+) -> ApplyResult:
     page = split_page(app, changes, events)
     for raw, reason in page.drops:
         write_journal(
@@ -192,6 +277,13 @@ def apply_page(
     for key, ids in merged.items():
         changed.setdefault(key, set()).update(ids)
     _journal_conflicts(conn, app, conflicts)
+    for (table, record_id), at in page.future.items():
+        write_journal(
+            conn, "future",
+            f"the server sent a change stamped {wire_at(at)}, in the future: it wins over every "
+            "edit until then (a writer's clock is wrong)",
+            app, table, record_id, {"at": at},
+        )
     if events is not None and page.event_ids:
         events.add(conn, page.event_ids)
     if cursor is not None and collection is not None:
@@ -212,13 +304,19 @@ def _journal_conflicts(conn: sqlite3.Connection, app: str, conflicts: list[Confl
 
 
 def _drop_detail(raw: Any) -> dict[str, Any]:
-    text = json.dumps(raw, default=str, ensure_ascii=False)
+    try:
+        text = json.dumps(raw, default=str)
+    except (ValueError, RecursionError):
+        text = "(a value that cannot be written as JSON)"
     return {"change": text[:MAX_DETAIL], "truncated": len(text) > MAX_DETAIL}
 
 
 def _key_of(raw: Any, name: str) -> str | None:
+    """A key of a dropped change for the journal columns (only if it can be stored as text)."""
     value = raw.get(name) if isinstance(raw, dict) else None
-    return value if isinstance(value, str) else None
+    if isinstance(value, str) and len(value) <= 512 and value.isprintable():
+        return value
+    return None
 
 
 def _stored_cursor(conn: sqlite3.Connection, app: str, collection: str) -> str | None:

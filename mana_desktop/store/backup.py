@@ -32,7 +32,6 @@ def export_lines(replica: Replica) -> Iterator[str]:
                 "deletedAt": record.deleted_at,
                 "fieldMeta": record.field_meta,
             },
-            ensure_ascii=False,
             separators=(",", ":"),
         )
 

@@ -25,7 +25,7 @@ def write_journal(
         "INSERT INTO journal (at, kind, app, collection, record_id, reason, detail) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (now_ms(), kind, app, collection, record_id, reason,
-         json.dumps(detail or {}, default=str, ensure_ascii=False)),
+         json.dumps(detail or {}, default=str)),
     )
     newest = cur.lastrowid or 0
     if newest % 500 == 0:

@@ -21,7 +21,9 @@ SELECT_ONE: Final = (
 )
 
 
-dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+# Stored JSON must stay valid for SQLite's JSON1 and encodable as UTF-8: ASCII escapes keep a
+# lone surrogate ("\ud800", legal in JSON) storable, and NaN/Infinity (not JSON) are refused.
+dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False, check_circular=False).encode
 
 
 def load_states(
