@@ -1,0 +1,80 @@
+"""Missions and activity pages on the real Workbench; status words; the app command."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtWidgets import QMessageBox
+
+from mana_desktop.gui.activity_page import ActivityPage
+from mana_desktop.gui.missions_page import MissionsPage, timeline_html
+from mana_desktop.gui.session import Session
+from mana_desktop.gui.status_text import status_text
+from mana_desktop.sync.status import SyncStatus
+from tests.fixtures.gui import seed_proposals
+
+
+def idle(qtbot, session):
+    qtbot.waitUntil(lambda: session.bridge.pending_jobs() == 0, timeout=5000)
+
+
+def test_missions_list_detail_and_pause(qtbot, gui_workbench):
+    wb, replica = gui_workbench
+    seed_proposals(replica, wb, missions=2, per_iteration=1)
+    session = Session(wb, replica=replica)
+    page = MissionsPage(session)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.sig_loaded, timeout=5000):
+        page.show()
+    assert page.list.count() == 2
+    assert page.heading.text().startswith("Weekly review")
+    assert "1 iteration" in page.list.item(0).text()
+    with qtbot.waitSignal(page.sig_loaded, timeout=5000):
+        page.act("pause")
+    assert wb.mission(page.current_id()).state == "paused"
+    assert page.buttons["resume"].isVisibleTo(page)
+    session.close()
+
+
+def test_timeline_escapes_server_text():
+    from tests.gui.fake_workbench import make_mission
+
+    mission = make_mission()
+    html = timeline_html(mission)
+    assert "<b>" not in html.replace("<h4>", "")  # only our own tags
+    assert "Buy oat milk" in html
+
+
+def test_activity_revert(qtbot, gui_workbench, monkeypatch):
+    wb, replica = gui_workbench
+    seed_proposals(replica, wb, per_iteration=2)
+    first = wb.proposals()[0]
+    wb.approve(first.id)
+    session = Session(wb, replica=replica)
+    page = ActivityPage(session)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.sig_loaded, timeout=5000):
+        page.show()
+    assert len(page.groups) == 1 and page.revert_buttons[0].isEnabled()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(page.sig_loaded, timeout=5000):
+        page.revert(page.groups[0])
+    assert replica.list("todo", "tasks") == []
+    session.close()
+
+
+def test_status_words():
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert status_text(SyncStatus(), now).startswith("● In sync")
+    text = status_text(SyncStatus(state="error", last_error="server error\ndetails", retry_at="2026-11-24T12:00:20.000Z"), now)
+    assert text.startswith("⚠ Can't sync: server error") and "retrying in 20 s" in text
+    offline = status_text(SyncStatus(state="offline", pending=3, oldest_pending_at="2026-11-24T11:48:00.000Z"), now)
+    assert offline.startswith("○ Offline — 3 waiting to send (oldest 12 min)")
+    assert status_text(SyncStatus(state="paused", paused_message="subscription inactive"), now) == "⏸ Sync paused: subscription inactive"
+
+
+def test_app_command_is_registered():
+    from mana_desktop.cli import build_parser
+
+    args = build_parser().parse_args(["app", "--data-dir", "/tmp/x"])
+    assert args.command == "app" and args.data_dir == "/tmp/x" and callable(args.handler)
