@@ -125,7 +125,11 @@ class DemoSession:
         profile = Profile(self.profile_dir)
         Credentials(profile).login(self.url, DEMO_EMAIL, self.password)
         settings = profile.load_settings()
-        profile.save_settings(settings.model_copy(update={"demo": True, "work_offline": False}))
+        # Drinks and meals are "auto" tools; in the demo they come as cards too, so every
+        # module's inbox has something to review (Settings -> policies changes it back).
+        policies = {"log_drink": "propose", "log_meal": "propose", **settings.tool_policies}
+        update = {"demo": True, "work_offline": False, "tool_policies": policies}
+        profile.save_settings(settings.model_copy(update=update))
 
     def stop(self) -> None:
         if self._stopped:
