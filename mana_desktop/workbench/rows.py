@@ -54,6 +54,21 @@ def insert(conn: sqlite3.Connection, row: Mapping[str, Any]) -> bool:
     return cur.rowcount == 1
 
 
+def insert_many(conn: sqlite3.Connection, new_rows: Iterable[Mapping[str, Any]]) -> None:
+    """Insert rows in one statement batch (steps that already have a row are left alone)."""
+    values = []
+    for row in new_rows:
+        value = [row.get(c) for c in COLUMNS]
+        if not isinstance(value[_PARAMS], str):
+            value[_PARAMS] = json.dumps(value[_PARAMS], ensure_ascii=False)
+        values.append(value)
+    conn.executemany(
+        f"INSERT OR IGNORE INTO wb_proposals ({', '.join(COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in COLUMNS)})",
+        values,
+    )
+
+
 def update(conn: sqlite3.Connection, proposal_id: str, **fields: Any) -> None:
     if not fields:
         return

@@ -76,24 +76,28 @@ class Stager:
             return {}
         self._now = format_ms(self._ctx.now())  # one stamp per pass, not per step
         with self._ctx.replica.write() as tx:
+            # Inside the write lock nobody else can stage: what we read now stays true until
+            # commit, so the reads are done up front and the new rows inserted in one batch.
+            known = _Known.load(tx.conn, ids)
+            new_rows: list[rows.Row] = []
             edits = PlanEdits(self._ctx, tx)
             for mission_id in ids:
-                self._stage_mission(tx, edits, mission_id)
+                self._stage_mission(tx, edits, mission_id, known, new_rows)
+            rows.insert_many(tx.conn, new_rows)
             edits.flush()
             return dict(tx.changed)
 
-    def _stage_mission(self, tx: Any, edits: PlanEdits, mission_id: str) -> None:
-        existing = {
-            (r["iteration_id"], r["step_id"]): r
-            for r in rows.fetch(tx.conn, "WHERE mission_id = ?", (mission_id,))
-        }
+    def _stage_mission(
+        self, tx: Any, edits: PlanEdits, mission_id: str, known: _Known, new_rows: list[rows.Row]
+    ) -> None:
+        existing = known.proposals.get(mission_id, {})
         loaded = edits.load(mission_id)
         if loaded is None:
             self._mission_gone(tx, existing.values())
             return
         data, iterations = loaded
-        feedback = self._known_feedback(tx, mission_id)
-        seen = _known_steps(tx, mission_id)
+        feedback = known.feedback.get(mission_id, {})
+        seen = known.steps.get(mission_id, {})
         for iteration in iterations:
             if iteration.get("source") != "server" or not isinstance(iteration.get("plan"), list):
                 continue
@@ -104,7 +108,7 @@ class Stager:
                 step = self._recall(step, seen.get(key))
                 row = existing.get(key)
                 if row is None:
-                    row = self._new_proposal(tx, data, iteration, step, index)
+                    row = self._new_proposal(tx, data, iteration, step, index, new_rows)
                     if row is None:
                         if step is not iteration["plan"][index]:
                             iteration["plan"][index] = step
@@ -118,9 +122,9 @@ class Stager:
                     iteration["plan"][index] = merged
                     edits.changed(mission_id)
                 _remember(tx, mission_id, key, merged, seen.get(key))
-            known = feedback.get(str(iteration.get("id")))
-            if known:
-                text = union_feedback(iteration.get("userFeedback"), *known)
+            lines = feedback.get(str(iteration.get("id")))
+            if lines:
+                text = union_feedback(iteration.get("userFeedback"), *lines)
                 if text != (iteration.get("userFeedback") or ""):
                     iteration["userFeedback"] = text
                     edits.changed(mission_id)
@@ -182,6 +186,7 @@ class Stager:
         iteration: dict[str, Any],
         step: dict[str, Any],
         position: int,
+        new_rows: list[rows.Row],
     ) -> rows.Row | None:
         intent = step.get("intent") if isinstance(step.get("intent"), dict) else {}
         assert isinstance(intent, dict)
@@ -192,9 +197,7 @@ class Stager:
         row["position"] = position
         if not is_note:
             self._decide_on_arrival(tx, row)
-        if not rows.insert(tx.conn, row):
-            # Another process staged it between our read and our insert: use theirs.
-            return rows.fetch_one(tx.conn, row["id"])
+        new_rows.append(row)
         return row
 
     def _row(
@@ -295,26 +298,42 @@ class Stager:
             if row["status"] in ("pending", "unsupported", "failed"):
                 rows.update(tx.conn, row["id"], status="superseded", decided_elsewhere="deleted")
 
-    @staticmethod
-    def _known_feedback(tx: Any, mission_id: str) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for iteration_id, text in tx.conn.execute(
-            "SELECT iteration_id, text FROM wb_feedback WHERE mission_id = ? ORDER BY at",
-            (mission_id,),
-        ):
-            out.setdefault(iteration_id, []).append(text)
-        return out
-
 
 Seen = dict[tuple[Any, str], tuple[str, str | None, str | None]]
 
 
-def _known_steps(tx: Any, mission_id: str) -> Seen:
-    found = tx.conn.execute(
-        "SELECT iteration_id, step_id, status, proposal_id, error FROM wb_known_steps WHERE mission_id = ?",
-        (mission_id,),
-    )
-    return {(it, step): (status, pid, error) for it, step, status, pid, error in found}
+class _Known:
+    """What this device knows about the missions of one pass, read in a few queries."""
+
+    CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+
+    def __init__(self) -> None:
+        self.proposals: dict[str, dict[tuple[Any, str], rows.Row]] = {}
+        self.feedback: dict[str, dict[str, list[str]]] = {}
+        self.steps: dict[str, Seen] = {}
+
+    @classmethod
+    def load(cls, conn: Any, mission_ids: list[str]) -> _Known:
+        known = cls()
+        for start in range(0, len(mission_ids), cls.CHUNK):
+            chunk = mission_ids[start : start + cls.CHUNK]
+            marks = ",".join("?" for _ in chunk)
+            for r in rows.fetch(conn, f"WHERE mission_id IN ({marks})", chunk):
+                known.proposals.setdefault(r["mission_id"], {})[
+                    (r["iteration_id"], r["step_id"])
+                ] = r
+            for mid, it, text in conn.execute(
+                f"SELECT mission_id, iteration_id, text FROM wb_feedback WHERE mission_id IN ({marks}) ORDER BY at",
+                chunk,
+            ):
+                known.feedback.setdefault(mid, {}).setdefault(it, []).append(text)
+            for mid, it, step, status, pid, error in conn.execute(
+                "SELECT mission_id, iteration_id, step_id, status, proposal_id, error FROM wb_known_steps "
+                f"WHERE mission_id IN ({marks})",
+                chunk,
+            ):
+                known.steps.setdefault(mid, {})[(it, step)] = (status, pid, error)
+        return known
 
 
 def _remember(
