@@ -7,6 +7,7 @@ memberships, server-side writes) without going through HTTP.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from mana_desktop.domain.wire import DIALECT_AT
+from mana_desktop.server.auth import hash_password
 from mana_desktop.server.runtime import ManaServer, bind_socket, socket_url
 from mana_desktop.server.service import SyncService
 
@@ -122,7 +124,7 @@ def start_server(
     try:
         known = {}
         for email, password in users:
-            user = service.auth.add_user(email, password)
+            user = service.auth.add_user(email, password, password_hash=_hash(password))
             known[user.email] = user.id
         for email in inactive:
             service.auth.set_sync_active(email, False)
@@ -151,6 +153,12 @@ def start_server(
     return RunningServer(
         socket_url(sock), known, server.app, service, service.store.path, server, thread
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _hash(password: str) -> str:
+    """A real scrypt hash, computed once per password per process (tests start many servers)."""
+    return hash_password(password)
 
 
 def install_runner(service: SyncService) -> None:
