@@ -52,6 +52,8 @@ MISSIONS_TABLE = "aiMissions"
 RUNNER_CLIENT_ID = "mana-ai-runner"
 RUNNER_ORIGIN = "system"
 DEFAULT_TICK_S = 60.0
+# Store.read always excludes one client id; no client can be named this (a push may carry "").
+READ_ALL = "\x00mission-runner-reads-all"
 WATCH_S = 1.0  # how often the loop looks for mission changes by other writers
 MAX_INPUTS = 10
 MAX_INPUT_CHARS = 2000
@@ -442,7 +444,12 @@ class ServiceLog:
         while True:
             # Only the user's own rows: a Space member's missions are theirs to plan.
             page = self.service.store.read(
-                Scope(user_id), app, since=since, exclude_client="", limit=self.PAGE, table=table
+                Scope(user_id),
+                app,
+                since=since,
+                exclude_client=READ_ALL,
+                limit=self.PAGE,
+                table=table,
             )
             for row in page.rows:
                 yield stored_to_log_row(row)

@@ -395,3 +395,9 @@ def test_prompt_carries_history_feedback_and_linked_inputs(service: SyncService)
     assert "### notes/notes: Bücher\nKafka, Le Guin" in user
     assert "create_task (todo)" in request.messages.system
     assert "get_task_stats" not in request.messages.system  # read tools are not offered
+
+
+def test_rows_of_a_client_without_id_are_read(service: SyncService) -> None:
+    alice = uid(service, "alice@example.com")
+    push(service, alice, [insert(mission("m"))], client="")
+    assert make_runner(service).tick(NOW).due_mission_count == 1
