@@ -219,7 +219,11 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     if status == 404:
         return text_error(404, "404 page not found")
     if status == 405:
-        return text_error(405, "Method Not Allowed")
+        response = text_error(405, "Method Not Allowed")
+        allow = (exc.headers or {}).get("Allow") if isinstance(exc, HTTPException) else None
+        if allow:
+            response.headers["Allow"] = allow
+        return response
     return text_error(status, str(getattr(exc, "detail", "error")))
 
 

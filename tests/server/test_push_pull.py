@@ -333,6 +333,7 @@ def test_unknown_paths_and_methods(reference_server: RunningServer, client: http
     assert client.get("/nope").text == "404 page not found\n"
     wrong = client.get("/sync/todo")
     assert wrong.status_code == 405 and wrong.text == "Method Not Allowed\n"
+    assert wrong.headers["allow"] == "POST"
     assert client.head("/health").status_code == 200
 
 
