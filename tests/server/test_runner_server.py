@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 
@@ -71,3 +72,32 @@ def test_watch_ignores_the_runners_own_writes(server_factory: ServerFactory) -> 
     server.append_changes(ALICE, "ai", [change], client_id="desk")
     assert log.missions_changed() is True
     assert log.missions_changed() is False
+
+
+def test_serve_flags_build_the_runner(tmp_path: Path) -> None:
+    from mana_desktop.cli import build_parser
+    from mana_desktop.server.planner_builtin import BuiltinPlanner
+    from mana_desktop.server.planner_llm import LlmPlanner
+    from mana_desktop.server.runner import start_runner
+    from mana_desktop.server.service import SyncService
+
+    parser = build_parser()
+    service = SyncService.open(tmp_path / "s.db")
+    try:
+        off = parser.parse_args(["serve", "--no-runner"])
+        assert start_runner(service, off) is None and runner_for(service) is None
+        default = parser.parse_args(["serve"])
+        assert default.runner is True and default.tick == 60
+        args = parser.parse_args(
+            ["serve", "--tick", "5", "--llm-url", "http://127.0.0.1:9/v1", "--llm-model", "m"]
+        )
+        runner = start_runner(service, args)
+        assert runner is not None and runner_for(service) is runner and runner.tick_s == 5
+        assert isinstance(runner.planner, LlmPlanner) and runner.planner.model == "m"
+        assert runner.planner.url == "http://127.0.0.1:9/v1/chat/completions"
+        assert isinstance(
+            start_runner(service, parser.parse_args(["serve"])).planner,  # type: ignore[union-attr]
+            BuiltinPlanner,
+        )
+    finally:
+        service.close()
