@@ -230,7 +230,7 @@ def _prepare_one(
         record_id=record_id,
         op=op,
         data=None if stored is None else dumps(stored),
-        field_meta=dumps(meta),
+        field_meta=dumps(meta) if meta else "{}",
         schema_version=schema if schema > 0 else default_schema,
         actor=actor_text,
         origin=(origin or default_origin or None) if head else None,
