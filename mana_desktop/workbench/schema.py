@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS wb_known_steps (
     error TEXT,
     PRIMARY KEY (mission_id, iteration_id, step_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wb_iterations (
+    mission_id TEXT NOT NULL,
+    iteration_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (mission_id, iteration_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS wb_feedback (
     mission_id TEXT NOT NULL,
     iteration_id TEXT NOT NULL,
@@ -85,7 +91,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
-TABLES = ("wb_proposals", "wb_decisions", "wb_known_steps", "wb_feedback")
+TABLES = ("wb_proposals", "wb_decisions", "wb_known_steps", "wb_iterations", "wb_feedback")
 
 
 def missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:

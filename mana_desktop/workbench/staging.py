@@ -98,6 +98,10 @@ class Stager:
         data, iterations = loaded
         feedback = known.feedback.get(mission_id, {})
         seen = known.steps.get(mission_id, {})
+        if self._restore_iterations(
+            tx, mission_id, iterations, known.iterations.get(mission_id, set())
+        ):
+            edits.changed(mission_id)
         for iteration in iterations:
             if iteration.get("source") != "server" or not isinstance(iteration.get("plan"), list):
                 continue
@@ -133,6 +137,35 @@ class Stager:
             if iteration.get("overallStatus") != before:
                 edits.changed(mission_id)
         edits.mark(mission_id, self._ctx.user())
+
+    @staticmethod
+    def _restore_iterations(
+        tx: Any, mission_id: str, iterations: list[dict[str, Any]], remembered: set[str]
+    ) -> bool:
+        """Put back server iterations a stale copy dropped; remember new ones. True if changed.
+
+        `iterations` is one last-write-wins field: a device that was offline can push a copy
+        made before the runner added an iteration, and the newer timestamp wins. Every device
+        keeps the server iterations it saw, so the union comes back and all copies converge.
+        """
+        present = {str(it.get("id")) for it in iterations}
+        for it in iterations:
+            iid = str(it.get("id"))
+            if it.get("source") == "server" and iid not in remembered:
+                tx.conn.execute(
+                    "INSERT OR IGNORE INTO wb_iterations VALUES (?, ?, ?)",
+                    (mission_id, iid, json.dumps(it, ensure_ascii=False)),
+                )
+        missing = remembered - present
+        if not missing:
+            return False
+        for (text,) in tx.conn.execute(
+            f"SELECT data FROM wb_iterations WHERE mission_id = ? AND iteration_id IN ({','.join('?' * len(missing))})",
+            (mission_id, *sorted(missing)),
+        ):
+            iterations.append(json.loads(text))
+        iterations.sort(key=lambda it: str(it.get("startedAt") or ""))
+        return True
 
     @staticmethod
     def _recall(
@@ -311,6 +344,7 @@ class _Known:
         self.proposals: dict[str, dict[tuple[Any, str], rows.Row]] = {}
         self.feedback: dict[str, dict[str, list[str]]] = {}
         self.steps: dict[str, Seen] = {}
+        self.iterations: dict[str, set[str]] = {}
 
     @classmethod
     def load(cls, conn: Any, mission_ids: list[str]) -> _Known:
@@ -333,6 +367,11 @@ class _Known:
                 chunk,
             ):
                 known.steps.setdefault(mid, {})[(it, step)] = (status, pid, error)
+            for mid, it in conn.execute(
+                f"SELECT mission_id, iteration_id FROM wb_iterations WHERE mission_id IN ({marks})",
+                chunk,
+            ):
+                known.iterations.setdefault(mid, set()).add(it)
         return known
 
 

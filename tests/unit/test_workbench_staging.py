@@ -241,3 +241,35 @@ def test_undo_is_not_resurrected_by_the_step_memory(
     assert workbench.proposal(card.id).status == "pending"  # type: ignore[union-attr]
     assert _plan(wb_replica)[0]["plan"][0]["status"] == "staged"
     assert wb_replica.list("todo", "tasks") == []
+
+
+def test_an_iteration_dropped_by_a_stale_copy_comes_back(
+    workbench: Workbench, wb_replica: Replica
+) -> None:
+    it1 = iteration(
+        "it1", tool_step("s1", "create_task", {"title": "a"}), startedAt="2026-05-01T08:00:00.000Z"
+    )
+    it2 = iteration(
+        "it2", tool_step("t1", "create_task", {"title": "b"}), startedAt="2026-05-02T08:00:00.000Z"
+    )
+    server_insert_mission(wb_replica, mission_data("m1", [it1, it2]))
+    workbench.stage()
+    cards = {p.step_id: p.id for p in workbench.proposals()}
+    workbench.approve(cards["t1"])
+    # an offline device pushes its older copy (only it1) with a newer timestamp: it2 is gone
+    server_set_iterations(
+        wb_replica,
+        "m1",
+        [
+            iteration(
+                "it1",
+                tool_step("s1", "create_task", {"title": "a"}),
+                startedAt="2026-05-01T08:00:00.000Z",
+            )
+        ],
+    )
+    workbench.stage({("ai", "aiMissions"): {"m1"}})
+    plan = _plan(wb_replica)
+    assert [it["id"] for it in plan] == ["it1", "it2"]
+    assert [(s["status"], s["proposalId"]) for s in plan[1]["plan"]] == [("approved", cards["t1"])]
+    assert plan[0]["plan"][0]["status"] == "staged" and len(workbench.proposals()) == 2
