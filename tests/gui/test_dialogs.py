@@ -60,7 +60,7 @@ def test_diagnostics_reads_replica_on_worker(qtbot, gui_workbench):
     dialog = DiagnosticsDialog(session)
     qtbot.addWidget(dialog)
     dialog.load()
-    qtbot.waitUntil(lambda: dialog.tabs.count() >= 4, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.tabs.count() >= 4, timeout=15000)
     dialog.copy()
     from PySide6.QtGui import QGuiApplication
 
@@ -82,7 +82,7 @@ def test_second_launch_raises_the_first(qtbot, tmp_path):
     assert not ask_running_instance(name, 100)
     server = InstanceServer(name)
     try:
-        with qtbot.waitSignal(server.sig_raise_requested, timeout=5000):
+        with qtbot.waitSignal(server.sig_raise_requested, timeout=15000):
             assert ask_running_instance(name)
     finally:
         server.close()

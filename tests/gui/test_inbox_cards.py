@@ -25,7 +25,7 @@ def page(qtbot):
         qtbot.addWidget(page)
         page.resize(900, 700)
         page.show()
-        with qtbot.waitSignal(page.sig_loaded, timeout=5000):
+        with qtbot.waitSignal(page.sig_loaded, timeout=15000):
             page.reload()
         return page, wb, session
 
@@ -35,7 +35,7 @@ def page(qtbot):
 
 
 def wait_idle(qtbot, session):
-    qtbot.waitUntil(lambda: session.bridge.pending_jobs() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: session.bridge.pending_jobs() == 0, timeout=15000)
 
 
 def test_cards_grouped_by_iteration_with_headers(page):

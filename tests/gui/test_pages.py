@@ -15,7 +15,7 @@ from tests.fixtures.gui import seed_proposals
 
 
 def idle(qtbot, session):
-    qtbot.waitUntil(lambda: session.bridge.pending_jobs() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: session.bridge.pending_jobs() == 0, timeout=15000)
 
 
 def test_missions_list_detail_and_pause(qtbot, gui_workbench):
@@ -24,12 +24,12 @@ def test_missions_list_detail_and_pause(qtbot, gui_workbench):
     session = Session(wb, replica=replica)
     page = MissionsPage(session)
     qtbot.addWidget(page)
-    with qtbot.waitSignal(page.sig_loaded, timeout=5000):
+    with qtbot.waitSignal(page.sig_loaded, timeout=15000):
         page.show()
     assert page.list.count() == 2
     assert page.heading.text().startswith("Weekly review")
     assert "1 iteration" in page.list.item(0).text()
-    with qtbot.waitSignal(page.sig_loaded, timeout=5000):
+    with qtbot.waitSignal(page.sig_loaded, timeout=15000):
         page.act("pause")
     assert wb.mission(page.current_id()).state == "paused"
     assert page.buttons["resume"].isVisibleTo(page)
@@ -53,11 +53,11 @@ def test_activity_revert(qtbot, gui_workbench, monkeypatch):
     session = Session(wb, replica=replica)
     page = ActivityPage(session)
     qtbot.addWidget(page)
-    with qtbot.waitSignal(page.sig_loaded, timeout=5000):
+    with qtbot.waitSignal(page.sig_loaded, timeout=15000):
         page.show()
     assert len(page.groups) == 1 and page.revert_buttons[0].isEnabled()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    with qtbot.waitSignal(page.sig_loaded, timeout=5000):
+    with qtbot.waitSignal(page.sig_loaded, timeout=15000):
         page.revert(page.groups[0])
     assert replica.list("todo", "tasks") == []
     session.close()

@@ -31,7 +31,7 @@ def window(qtbot, gui_workbench, tmp_path: Path):
         win.show()
         page = win.page("all")
         assert isinstance(page, InboxPage)
-        qtbot.waitUntil(lambda: len(page.model.card_ids()) > 0, timeout=5000)
+        qtbot.waitUntil(lambda: len(page.model.card_ids()) > 0, timeout=15000)
         return win, wb, replica, session
 
     yield build
@@ -40,7 +40,7 @@ def window(qtbot, gui_workbench, tmp_path: Path):
 
 
 def idle(qtbot, session):
-    qtbot.waitUntil(lambda: session.bridge.pending_jobs() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: session.bridge.pending_jobs() == 0, timeout=15000)
 
 
 def inbox(win: MainWindow, page: str = "all") -> InboxPage:
@@ -51,7 +51,7 @@ def inbox(win: MainWindow, page: str = "all") -> InboxPage:
 
 def test_pending_counts_in_sidebar(qtbot, window):
     win, _wb, _r, _s = window(missions=2, per_iteration=3)
-    qtbot.waitUntil(lambda: win.sidebar.count_of("todo") == 6, timeout=5000)
+    qtbot.waitUntil(lambda: win.sidebar.count_of("todo") == 6, timeout=15000)
     assert win.sidebar.count_of("all") == 6
     assert win.sidebar.count_of("calendar") == 0
 
@@ -63,11 +63,11 @@ def test_approve_writes_record_attributed_to_mission(qtbot, window):
     qtbot.keyClick(page.view, Qt.Key.Key_A)
     idle(qtbot, s)
     assert wb.proposal(first).status == "approved"
-    qtbot.waitUntil(lambda: win.sidebar.count_of("todo") == 1, timeout=5000)
+    qtbot.waitUntil(lambda: win.sidebar.count_of("todo") == 1, timeout=15000)
     assert win.undo_bar.isVisible() and "Approved" in win.undo_bar.label.text()
     win.show_page("todo")
     todo = inbox(win, "todo")
-    qtbot.waitUntil(lambda: todo.records is not None and todo.records.model.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: todo.records is not None and todo.records.model.rowCount() == 1, timeout=15000)
     row = todo.records.model.rows[0]
     assert row.mission_title == "Weekly review 0"
 
@@ -82,7 +82,7 @@ def test_ctrl_z_undoes_last_decision(qtbot, window):
     qtbot.keyClick(page.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     idle(qtbot, s)
     assert wb.proposal(first).status == "pending"
-    qtbot.waitUntil(lambda: page.model.row_of_card(first) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: page.model.row_of_card(first) is not None, timeout=15000)
 
 
 def test_reject_with_reason_reaches_workbench(qtbot, window):
@@ -125,17 +125,17 @@ def test_edit_then_approve_uses_edited_params(qtbot, window):
 def test_status_transitions_and_banners(qtbot, window):
     win, _wb, _r, s = window(per_iteration=1)
     s.bridge.notify_status(SyncStatus(state="syncing", progress=0.42))
-    qtbot.waitUntil(lambda: "42 %" in win.status_button.text(), timeout=3000)
+    qtbot.waitUntil(lambda: "42 %" in win.status_button.text(), timeout=15000)
     s.bridge.notify_status(SyncStatus(state="offline", pending=3, work_offline=True))
-    qtbot.waitUntil(lambda: "offline" in win.status_button.text().lower(), timeout=3000)
+    qtbot.waitUntil(lambda: "offline" in win.status_button.text().lower(), timeout=15000)
     assert "3 waiting to send" in win.status_button.text()
     s.bridge.notify_status(SyncStatus(state="signed-out"))
-    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=3000)
+    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=15000)
     assert "401" in win.banner.label.text()
     s.bridge.notify_status(SyncStatus(state="paused", paused_message="subscription inactive"))
-    qtbot.waitUntil(lambda: "402" in win.banner.label.text(), timeout=3000)
+    qtbot.waitUntil(lambda: "402" in win.banner.label.text(), timeout=15000)
     s.bridge.notify_status(SyncStatus(state="idle"))
-    qtbot.waitUntil(lambda: "In sync" in win.status_button.text(), timeout=3000)
+    qtbot.waitUntil(lambda: "In sync" in win.status_button.text(), timeout=15000)
     assert not win.banner.isVisible()
 
 
@@ -163,7 +163,7 @@ def test_one_notification_per_new_iteration_when_unfocused(qtbot, window, monkey
     win, wb, replica, s = window(per_iteration=2)
     monkeypatch.setattr(win, "is_focused", lambda: False)  # offscreen windows are always active
     idle(qtbot, s)
-    qtbot.waitUntil(lambda: win.notifier.seen is not None, timeout=3000)
+    qtbot.waitUntil(lambda: win.notifier.seen is not None, timeout=15000)
     notified = []
     win.notifier.sig_notified.connect(lambda it, text: notified.append(text))
     from tests.fixtures.workbench import iteration, mission_data, server_insert_mission, tool_step
@@ -171,7 +171,7 @@ def test_one_notification_per_new_iteration_when_unfocused(qtbot, window, monkey
     steps = [tool_step(f"n{i}", "create_task", {"title": f"N {i}"}) for i in range(3)]
     server_insert_mission(replica, mission_data("mx", [iteration("itx", *steps)], title="Inbox zero"))
     wb.stage({("ai", "aiMissions"): {"mx"}})
-    qtbot.waitUntil(lambda: len(notified) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(notified) == 1, timeout=15000)
     assert "Inbox zero" in notified[0] and "3" in notified[0]
     s.refresh_counts()
     idle(qtbot, s)
