@@ -61,13 +61,24 @@ def make_pages(total: int) -> list[tuple[str, str, bytes]]:
     return pages
 
 
-def apply_all(replica: Replica, pages: list[tuple[str, str, bytes]]) -> float:
-    start = time.perf_counter()
+def _clock() -> tuple[float, float]:
+    """(wall, CPU) seconds. CPU time of this process is what the ratio uses: on a machine
+    shared with other busy processes, wall time mostly measures their load."""
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start: tuple[float, float]) -> tuple[float, float]:
+    wall, cpu = _clock()
+    return wall - start[0], cpu - start[1]
+
+
+def apply_all(replica: Replica, pages: list[tuple[str, str, bytes]]) -> tuple[float, float]:
+    start = _clock()
     for app, collection, body in pages:
         response = json.loads(body)
         replica.apply_remote(app, response["serverChanges"], collection=collection,
                              cursor=response["syncedUntil"])
-    return time.perf_counter() - start
+    return _since(start)
 
 
 def floor_rows(path: Path, pages: list[tuple[str, str, bytes]]) -> list[list[tuple[Any, ...]]]:
@@ -80,24 +91,24 @@ def floor_rows(path: Path, pages: list[tuple[str, str, bytes]]) -> list[list[tup
             for _, collection, body in pages]
 
 
-def floor_apply(path: Path, pages: list[list[tuple[Any, ...]]]) -> float:
+def floor_apply(path: Path, pages: list[list[tuple[Any, ...]]]) -> tuple[float, float]:
     """Raw executemany of the same rows into an identical, empty replica."""
     Replica.open(path).close()
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous = NORMAL")
-    start = time.perf_counter()
+    start = _clock()
     for rows in pages:
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(
             "INSERT OR REPLACE INTO records (app, collection, id, data, meta, deleted_at) "
             "VALUES (?, ?, ?, ?, ?, ?)", rows)
         conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
+    elapsed = _since(start)
     conn.close()
     return elapsed
 
 
-def bench_apply(total: int, tmp: Path) -> Result:
+def bench_apply(total: int, tmp: Path) -> list[Result]:
     pages = make_pages(total)
     ours, floor = [], []
     for attempt in range(3):  # best of three, interleaved: the machine is shared and noisy
@@ -105,9 +116,15 @@ def bench_apply(total: int, tmp: Path) -> Result:
         with Replica.open(path) as replica:
             ours.append(apply_all(replica, pages))
         floor.append(floor_apply(tmp / f"floor-{attempt}.db", floor_rows(path, pages)))
-    return Result(AREA, f"apply {total:,} changes from bytes", total / min(ours), "changes/s",
-                  target=100_000, higher_is_better=True, floor=total / min(floor),
-                  note="floor: sqlite3 executemany of the same rows, one txn per page")
+    wall, wall_floor = min(o[0] for o in ours), min(f[0] for f in floor)
+    cpu, cpu_floor = min(o[1] for o in ours), min(f[1] for f in floor)
+    note = "floor: sqlite3 executemany of the same rows, one txn per page"
+    return [
+        Result(AREA, f"apply {total:,} changes from bytes (CPU time)", total / cpu, "changes/s",
+               target=100_000, higher_is_better=True, floor=total / cpu_floor, note=note),
+        Result(AREA, f"apply {total:,} changes from bytes (wall time)", total / wall, "changes/s",
+               target=100_000, higher_is_better=True, floor=total / wall_floor, note=note),
+    ]
 
 
 def bench_incremental(stored: int, tmp: Path) -> Result:
@@ -131,4 +148,4 @@ def bench_incremental(stored: int, tmp: Path) -> Result:
 def run(quick: bool) -> list[Result]:
     total, stored = (20_000, 50_000) if quick else (100_000, 500_000)
     with tempfile.TemporaryDirectory() as tmp:
-        return [bench_apply(total, Path(tmp)), bench_incremental(stored, Path(tmp))]
+        return [*bench_apply(total, Path(tmp)), bench_incremental(stored, Path(tmp))]

@@ -19,15 +19,13 @@ from typing import Any, Final
 from mana_desktop.domain.changeset import ChangeSet
 from mana_desktop.domain.incoming import Incoming, insert_time, parse_change, plain_insert
 from mana_desktop.domain.lww import (
-    REPLAY,
+    Conflict as ConflictTuple,
+)
+from mana_desktop.domain.lww import (
     RecordState,
     apply_hard_delete,
     apply_writes,
-    stamp_json,
     wire_at,
-)
-from mana_desktop.domain.lww import (
-    Conflict as ConflictTuple,
 )
 from mana_desktop.domain.timeutil import format_micro, now_ms, utc_now
 from mana_desktop.store.events import EventMemory
@@ -80,6 +78,8 @@ def split_page(app: str, changes: Iterable[Any], events: EventMemory | None) -> 
     seen: set[str] = set()
     known = events.ids if events is not None else None
     fast, slow_keys = page.fast, page.slow_keys
+    last_actor: Any = None  # pages repeat one actor: encode it once
+    last_actor_json = "null"
     for raw in changes:
         change: Incoming | None = None
         if type(raw) is dict and plain_insert(raw):
@@ -100,14 +100,19 @@ def split_page(app: str, changes: Iterable[Any], events: EventMemory | None) -> 
             key = (raw["table"], raw["id"])
             if key not in fast and key not in slow_keys:
                 data = raw["data"]
-                deleted = data.get("deletedAt")
                 at = insert_time(data)
                 if at > horizon:
                     page.future[key] = at
-                stamp = '{"u":' + stamp_json((at, REPLAY, raw.get("actor"))) + "}"
-                row = (app, key[0], key[1], dumps(data), stamp,
-                       deleted if type(deleted) is str and deleted else None)
-                fast[key] = (row, raw)
+                actor = raw.get("actor")
+                if actor is not last_actor and actor != last_actor:
+                    last_actor, last_actor_json = actor, dumps(actor)
+                deleted = data.get("deletedAt")
+                fast[key] = (
+                    (app, key[0], key[1], dumps(data),
+                     '{"u":["' + at + '","server-replay",' + last_actor_json + "]}",
+                     deleted if type(deleted) is str and deleted else None),
+                    raw,
+                )
                 continue
             reparsed = parse_change(raw)
             assert not isinstance(reparsed, str)
