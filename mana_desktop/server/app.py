@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from mana_desktop.domain.wire import CLIENT_ID_HEADER, MAX_BODY, SYNC_INACTIVE_BODY
@@ -189,7 +189,7 @@ def build_app(service: SyncService) -> Starlette:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/sync/{appId}", push, methods=["POST"]),
         Route("/sync/{appId}/pull", pull, methods=["GET"]),
         Route("/sync/{appId}/stream", stream, methods=["GET"]),
@@ -202,6 +202,7 @@ def build_app(service: SyncService) -> Starlette:
         Route("/api/v1/auth/logout", logout, methods=["POST"]),
         Route("/api/auth/jwks", jwks, methods=["GET"]),
     ]
+    routes.extend(_optional_routes(service))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -211,6 +212,17 @@ def build_app(service: SyncService) -> Starlette:
     )
     app.state.service = service
     return app
+
+
+def _optional_routes(service: SyncService) -> list[BaseRoute]:
+    """Routes other layers contribute: mana-auth's encryption vault (crypto owner)."""
+    try:
+        from mana_desktop.server.vault import vault_routes
+    except ModuleNotFoundError as exc:
+        if exc.name != "mana_desktop.server.vault":
+            raise
+        return []
+    return list(vault_routes(service))
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

@@ -361,3 +361,12 @@ def test_schema_version_per_change(reference_server: RunningServer, client: http
     assert push(client, reference_server, changes).status_code == 200
     versions = [c["schemaVersion"] for c in pull(client, reference_server).json()["serverChanges"]]
     assert versions == [1, 1]
+
+
+def test_vault_routes_are_mounted(reference_server: RunningServer, client: httpx.Client) -> None:
+    pytest.importorskip("mana_desktop.server.vault")
+    response = client.get(
+        "/api/v1/me/encryption-vault/status", headers=reference_server.headers(ALICE)
+    )
+    assert response.status_code == 200
+    assert response.json()["vaultExists"] is False
