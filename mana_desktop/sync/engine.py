@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -35,87 +34,31 @@ from mana_desktop.domain.changeset import ChangeSet
 from mana_desktop.domain.timeutil import format_ms, format_nano, try_parse_instant, utc_now
 from mana_desktop.sync import persist
 from mana_desktop.sync.backoff import FIRST_RETRY_S, Backoff
-from mana_desktop.sync.changes import earliest, later_cursor, latest, overlap_since, wire_change
+from mana_desktop.sync.changes import earliest, latest
 from mana_desktop.sync.clock import ClockSkew
 from mana_desktop.sync.errors import (
     PaymentRequiredError,
-    RejectedError,
     RetryableError,
     SignedOutError,
     SyncError,
 )
 from mana_desktop.sync.live import LiveChannel
-from mana_desktop.sync.ports import OutboxEntryLike, ProfileLike, ReplicaLike
-from mana_desktop.sync.protocol import SyncClient, SyncPage, TokenSource
+from mana_desktop.sync.ports import ApplyResultLike, ProfileLike, ReplicaLike
+from mana_desktop.sync.protocol import SyncClient, TokenSource
+from mana_desktop.sync.pulling import Progress, Puller
+from mana_desktop.sync.pushing import Pusher
+from mana_desktop.sync.report import SyncReport
 from mana_desktop.sync.status import StatusBoard, SyncStatus
+
+__all__ = ["SyncEngine", "SyncReport", "parse_subscriptions"]
 
 log = logging.getLogger(__name__)
 
-PUSH_BATCH = 200
 OVERLAP_S = 2.0  # re-read this much before each stored cursor (spec §14.3, finding F2)
 PULL_CONCURRENCY = 4
 PAUSE_PROBE_S = 300.0  # billing status is cached 5 min server-side; ask again after that
 LOCAL_DEBOUNCE_S = 0.2  # let a burst of local writes go out as one push
 ONCE_ATTEMPTS = 4  # run_once retries a retryable failure this many times in all
-QUARANTINE_STATUSES = frozenset({400, 409, 410, 413, 422})
-_CHANGE_INDEX = re.compile(r"in change (\d+)")
-EPOCH_SINCE = "1970-01-01T00:00:00.000Z"
-
-
-@dataclass
-class SyncReport:
-    """What one cycle (or `run_once`) did."""
-
-    pulled: int = 0  # changes applied from pulls
-    from_push: int = 0  # serverChanges of push responses applied
-    duplicates: int = 0
-    dropped: int = 0
-    pushed: int = 0
-    quarantined: int = 0
-    requests: int = 0
-    errors: list[str] = field(default_factory=list)
-    duration_s: float = 0.0
-    state: str = "idle"
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def summary(self) -> str:
-        text = (f"pulled {self.pulled}, pushed {self.pushed}, quarantined {self.quarantined}, "
-                f"{self.requests} requests in {self.duration_s:.2f} s")
-        return text + (f"; errors: {'; '.join(self.errors)}" if self.errors else "")
-
-
-class _Progress:
-    """Share done of an initial sync: collections without a cursor, each weighted equally;
-    inside one, how far its cursor moved towards the server's "now" since its first page."""
-
-    def __init__(self, keys: Sequence[tuple[str, str]], server_now: Any) -> None:
-        self.keys = set(keys)
-        self.server_now = server_now
-        self.parts: dict[tuple[str, str], float] = dict.fromkeys(keys, 0.0)
-        self.first: dict[tuple[str, str], Any] = {}
-
-    def page(self, key: tuple[str, str], cursor: str, done: bool) -> None:
-        if key not in self.keys:
-            return
-        if done:
-            self.parts[key] = 1.0
-            return
-        when = try_parse_instant(cursor)
-        if when is None:
-            return
-        start = self.first.setdefault(key, when)
-        span = (self.server_now - start).total_seconds()
-        if span > 0:
-            self.parts[key] = max(self.parts[key], min(0.99, (when - start).total_seconds() / span))
-
-    @property
-    def value(self) -> float | None:
-        if not self.keys:
-            return None
-        return sum(self.parts.values()) / len(self.parts)
 
 
 class SyncEngine:
@@ -158,6 +101,7 @@ class SyncEngine:
         self._failing = False  # the last attempt failed: the next one starts with one probe
         self._urgent = False  # cut a backoff wait short (sync_now, set_offline)
         self._journaled: tuple[str, str | None] | None = None
+        self._main_task: asyncio.Task[None] | None = None
 
     # ===== public API (any thread) =====
     def start(self) -> None:
@@ -175,10 +119,16 @@ class SyncEngine:
             return
         self._stopping = True
         if loop is not None and not loop.is_closed():
+            # Cancel whatever is in flight (a request may wait up to its timeout); a page
+            # being applied in a worker thread still commits or rolls back as a whole.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._wake_now)
+                loop.call_soon_threadsafe(self._cancel_main)
         thread.join(timeout)
         self._thread = None
+
+    def _cancel_main(self) -> None:
+        if self._main_task is not None:
+            self._main_task.cancel()
 
     def sync_now(self) -> None:
         """Pull everything and push now (also leaves signed-out/paused/backoff waits)."""
@@ -214,14 +164,20 @@ class SyncEngine:
         loop = asyncio.new_event_loop()
         self._loop = loop
         try:
-            loop.run_until_complete(self._main())
+            self._main_task = loop.create_task(self._main())
+            loop.run_until_complete(self._main_task)
+        except asyncio.CancelledError:
+            pass  # stop()
         except Exception:
             log.exception("sync engine crashed")
             self._board.update(state="error", last_error="the sync engine stopped unexpectedly")
         finally:
             self._persist(running=False)
+            # Wait for a page still being applied in a worker thread before closing the loop.
+            loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
             self._loop = None
+            self._main_task = None
 
     def _call_in_loop(self, fn: Callable[[], None]) -> None:
         loop = self._loop
@@ -461,154 +417,47 @@ class SyncEngine:
         finally:
             await self._close_client()
 
-    # ===== pulling =====
+    # ===== pulling and pushing =====
     async def _pull(self, client: SyncClient, keys: Sequence[tuple[str, str]],
                     report: SyncReport) -> None:
         stored = self.replica.cursors()
         initial = [k for k in keys if k not in stored]
-        progress = _Progress(initial, utc_now() + timedelta(seconds=self.clock.estimate or 0))
+        progress = Progress(initial, self._server_now())
         if initial:
             self._board.update(progress=0.0)
-        gate = asyncio.Semaphore(self._pull_concurrency)
-
-        async def one(key: tuple[str, str]) -> None:
-            async with gate:
-                await self._pull_collection(client, key, stored.get(key), report, progress)
-
-        if keys and self._failing:
-            # Probe with one request: while the network is down a cycle costs one request.
-            await one(keys[0])
-            keys = keys[1:]
-        tasks = [asyncio.create_task(one(key)) for key in keys]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        puller = Puller(client, self._apply, overlap_s=self._overlap_s,
+                        concurrency=self._pull_concurrency, scrub=self._scrub,
+                        journal=self._journal)
+        await puller.pull(keys, stored, report, progress,
+                          lambda value: self._board.update(progress=value),
+                          probe_first=self._failing)
         self._board.update(progress=None, last_pull_at=format_ms(utc_now()))
 
-    async def _pull_collection(self, client: SyncClient, key: tuple[str, str],
-                               stored: str | None, report: SyncReport,
-                               progress: _Progress) -> None:
-        app, collection = key
-        since = overlap_since(stored, self._overlap_s) or stored or EPOCH_SINCE
-        try:
-            page = await client.pull(app, collection, since)
-        except RejectedError as exc:
-            # A bad request for one collection must not stop the others.
-            reason = self._scrub(exc.reason)
-            report.errors.append(f"pull {app}/{collection}: {exc.status} {reason}")
-            await asyncio.to_thread(self._journal, "error", f"pull refused: {reason}",
-                                    app=app, collection=collection, status=exc.status)
-            return
-        while True:
-            # Fetch the next page while this one is applied (its cursor is already known).
-            ahead = (asyncio.create_task(client.pull(app, collection, page.synced_until))
-                     if page.has_more else None)
-            try:
-                stored = await asyncio.to_thread(self._apply_page, key, page, stored, report)
-            except BaseException:
-                if ahead is not None:
-                    ahead.cancel()
-                    with contextlib.suppress(BaseException):
-                        await ahead
-                raise
-            progress.page(key, page.synced_until, done=ahead is None)
-            if progress.keys:
-                self._board.update(progress=progress.value)
-            if ahead is None:
-                return
-            page = await ahead
-
-    def _apply_page(self, key: tuple[str, str], page: SyncPage, stored: str | None,
-                    report: SyncReport) -> str:
-        cursor = later_cursor(stored, page.synced_until)
-        result = self._apply(key[0], page.changes, collection=key[1], cursor=cursor)
-        report.pulled += result.applied
-        report.duplicates += result.duplicates
-        report.dropped += result.dropped
-        return cursor
+    async def _push_all(self, client: SyncClient, report: SyncReport) -> None:
+        pusher = Pusher(client, self.replica, self._apply, since=self._push_since,
+                        scrub=self._scrub,
+                        on_pushed=lambda: self._board.update(last_push_at=format_ms(utc_now())))
+        await pusher.push_all(report)
+        await self._refresh_counts()
 
     def _apply(self, app: str, changes: Sequence[dict[str, Any]], *,
-               collection: str | None = None, cursor: str | None = None) -> Any:
-        self._tls.applying = True
+               collection: str | None = None, cursor: str | None = None) -> ApplyResultLike:
+        self._tls.applying = True  # our own commits are not local writes to push
         try:
             return self.replica.apply_remote(app, changes, collection=collection, cursor=cursor,
                                              event_dedup=True)
         finally:
             self._tls.applying = False
 
-    # ===== pushing =====
-    async def _push_all(self, client: SyncClient, report: SyncReport) -> None:
-        apps = await asyncio.to_thread(self._apps_with_pending)
-        for app in apps:
-            await self._push_app(client, app, report)
-        await self._refresh_counts()
-
-    def _apps_with_pending(self) -> list[str]:
-        apps: list[str] = []
-        for entry in self.replica.outbox_pending():
-            if entry.app not in apps:
-                apps.append(entry.app)
-        return apps
-
-    async def _push_app(self, client: SyncClient, app: str, report: SyncReport) -> None:
-        sent: set[int] = set()
-        while True:
-            batch = list(await asyncio.to_thread(self.replica.outbox_batch, app, PUSH_BATCH))
-            if not batch:
-                return
-            ids = {entry.id for entry in batch}
-            if ids & sent:  # the replica handed out an acked entry again: stop, do not loop
-                raise RetryableError(f"outbox of {app} did not advance")
-            sent |= ids
-            await self._push_batch(client, app, batch, report)
-
-    async def _push_batch(self, client: SyncClient, app: str,
-                          batch: Sequence[OutboxEntryLike], report: SyncReport) -> None:
-        try:
-            page = await client.push(app, [wire_change(e) for e in batch], self._push_since(app))
-        except RejectedError as exc:
-            if exc.status not in QUARANTINE_STATUSES:
-                raise
-            await self._reject(client, app, batch, exc, report)
-            return
-        # Ack first: the server has the changes. serverChanges are a bonus (the pull
-        # delivers them too), so losing them to a crash right here costs nothing.
-        await asyncio.to_thread(self.replica.outbox_ack, [e.id for e in batch])
-        report.pushed += len(batch)
-        self._board.update(last_push_at=format_ms(utc_now()))
-        if page.changes:
-            result = await asyncio.to_thread(self._apply, app, page.changes)
-            report.from_push += result.applied
-            report.dropped += result.dropped
-
-    async def _reject(self, client: SyncClient, app: str, batch: Sequence[OutboxEntryLike],
-                      exc: RejectedError, report: SyncReport) -> None:
-        """Find the change the server refuses and quarantine only it (upstream validates the
-        whole batch before writing anything, so a 400 means nothing of it was stored)."""
-        reason = self._scrub(f"{exc.status} {exc.reason}")
-        match = _CHANGE_INDEX.search(exc.reason)
-        if len(batch) == 1 or (match and int(match.group(1)) < len(batch)):
-            culprit = batch[0] if len(batch) == 1 else batch[int(match.group(1))]  # type: ignore[union-attr]
-            await asyncio.to_thread(self.replica.outbox_quarantine, [culprit.id], reason)
-            report.quarantined += 1
-            report.errors.append(f"push {app}: quarantined change to "
-                                 f"{culprit.collection}/{culprit.record_id}: {reason}")
-            return  # the caller's loop fetches the rest again, in order
-        half = len(batch) // 2
-        for part in (batch[:half], batch[half:]):
-            await self._push_batch(client, app, part, report)
+    def _server_now(self) -> datetime:
+        return utc_now() + timedelta(seconds=self.clock.estimate or 0)
 
     def _push_since(self, app: str) -> str:
         """The app's oldest cursor (so serverChanges cover what we lack), else server "now"."""
         cursors = [c for (a, coll), c in self.replica.cursors().items()
                    if a == app and (a, coll) in self.subscriptions]
         oldest = earliest(cursors)
-        if oldest is None:
-            oldest = utc_now() + timedelta(seconds=self.clock.estimate or 0)
-        return format_nano(oldest)
+        return format_nano(oldest if oldest is not None else self._server_now())
 
     # ===== live channel =====
     def _start_live(self) -> None:
@@ -626,9 +475,7 @@ class SyncEngine:
     def _live_since(self, app: str) -> str:
         cursors = [c for (a, _), c in self.replica.cursors().items() if a == app]
         newest = latest(cursors)
-        if newest is None:
-            newest = utc_now() + timedelta(seconds=self.clock.estimate or 0)
-        return format_nano(newest)
+        return format_nano(newest if newest is not None else self._server_now())
 
     # ===== client, state, status =====
     def _ensure_client(self) -> SyncClient:
@@ -686,8 +533,6 @@ class SyncEngine:
             account=settings.account_email, work_offline=bool(settings.work_offline),
         )
         try:
-            import dataclasses
-
             return dataclasses.replace(status, **self._counts())
         except Exception:  # a replica that cannot answer yet must not stop the engine
             return status

@@ -1,0 +1,92 @@
+"""Pushing: each app's outbox in batches of at most 200, in order.
+
+After a 2xx the batch is acknowledged first and the response's `serverChanges` applied after
+(they never move a cursor, finding F1; the pull delivers them anyway, so a crash in between
+costs nothing). A refused batch (400/409/410/413/422: upstream validates every change before
+writing any) is narrowed down to the refused change, by the index the server names
+(`... in change N`) or by bisection, and only that change is quarantined with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Sequence
+
+from mana_desktop.sync.changes import wire_change
+from mana_desktop.sync.errors import RejectedError, RetryableError
+from mana_desktop.sync.ports import ApplyResultLike, OutboxEntryLike, ReplicaLike
+from mana_desktop.sync.protocol import SyncClient
+from mana_desktop.sync.report import SyncReport
+
+PUSH_BATCH = 200
+QUARANTINE_STATUSES = frozenset({400, 409, 410, 413, 422})
+_CHANGE_INDEX = re.compile(r"in change (\d+)")
+
+
+class Pusher:
+    def __init__(self, client: SyncClient, replica: ReplicaLike,
+                 apply: Callable[..., ApplyResultLike], *, since: Callable[[str], str],
+                 scrub: Callable[[str], str], on_pushed: Callable[[], object]) -> None:
+        self.client = client
+        self.replica = replica
+        self.apply = apply
+        self.since = since
+        self.scrub = scrub
+        self.on_pushed = on_pushed
+
+    async def push_all(self, report: SyncReport) -> None:
+        for app in await asyncio.to_thread(self._apps_with_pending):
+            await self._push_app(app, report)
+
+    def _apps_with_pending(self) -> list[str]:
+        apps: list[str] = []
+        for entry in self.replica.outbox_pending():
+            if entry.app not in apps:
+                apps.append(entry.app)
+        return apps
+
+    async def _push_app(self, app: str, report: SyncReport) -> None:
+        sent: set[int] = set()
+        while True:
+            batch = list(await asyncio.to_thread(self.replica.outbox_batch, app, PUSH_BATCH))
+            if not batch:
+                return
+            ids = {entry.id for entry in batch}
+            if ids & sent:  # the replica handed out an acked entry again: stop, do not loop
+                raise RetryableError(f"outbox of {app} did not advance")
+            sent |= ids
+            await self._push_batch(app, batch, report)
+
+    async def _push_batch(self, app: str, batch: Sequence[OutboxEntryLike],
+                          report: SyncReport) -> None:
+        try:
+            page = await self.client.push(app, [wire_change(e) for e in batch], self.since(app))
+        except RejectedError as exc:
+            if exc.status not in QUARANTINE_STATUSES:
+                raise  # 403/404/405: a wrong server, not a bad change
+            await self._reject(app, batch, exc, report)
+            return
+        await asyncio.to_thread(self.replica.outbox_ack, [e.id for e in batch])
+        report.pushed += len(batch)
+        self.on_pushed()
+        if page.changes:
+            result = await asyncio.to_thread(self.apply, app, page.changes)
+            report.from_push += result.applied
+            report.dropped += result.dropped
+
+    async def _reject(self, app: str, batch: Sequence[OutboxEntryLike], exc: RejectedError,
+                      report: SyncReport) -> None:
+        reason = self.scrub(f"{exc.status} {exc.reason}")
+        match = _CHANGE_INDEX.search(exc.reason)
+        index = int(match.group(1)) if match else None
+        if len(batch) == 1 or (index is not None and index < len(batch)):
+            culprit = batch[index if index is not None and len(batch) > 1 else 0]
+            await asyncio.to_thread(self.replica.outbox_quarantine, [culprit.id], reason)
+            report.quarantined += 1
+            report.errors.append(f"push {app}: quarantined change to "
+                                 f"{culprit.collection}/{culprit.record_id}: {reason}")
+            return  # the caller's loop fetches the rest again, in order
+        half = len(batch) // 2
+        for part in (batch[:half], batch[half:]):
+            await self._push_batch(app, part, report)
