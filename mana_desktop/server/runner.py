@@ -584,5 +584,17 @@ def start_runner(service: Any, args: argparse.Namespace) -> MissionRunner | None
     `--runner` (the default) is on. Raises ValueError for a bad --llm-url."""
     if not getattr(args, "runner", True):
         return None
+    _log_to_stderr(str(getattr(args, "log_level", "warning")))
     planner = build_planner(getattr(args, "llm_url", None), getattr(args, "llm_model", None))
     return install(service, tick_s=getattr(args, "tick", DEFAULT_TICK_S), planner=planner)
+
+
+def _log_to_stderr(level: str) -> None:
+    """Show the runner's lines (one per planned mission at `info`) at serve's --log-level."""
+    log.setLevel(level.upper())
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s mission-runner %(levelname)s %(message)s")
+        )
+        log.addHandler(handler)
