@@ -102,41 +102,50 @@ class Stager:
             tx, mission_id, iterations, known.iterations.get(mission_id, set())
         ):
             edits.changed(mission_id)
+        changed = False
         for iteration in iterations:
             if iteration.get("source") != "server" or not isinstance(iteration.get("plan"), list):
                 continue
             for index, step in enumerate(iteration["plan"]):
-                if not isinstance(step, dict) or not isinstance(step.get("id"), str):
-                    continue
-                key = (iteration.get("id"), step["id"])
-                step = self._recall(step, seen.get(key))
-                row = existing.get(key)
-                if row is None:
-                    row = self._new_proposal(tx, data, iteration, step, index, new_rows)
-                    if row is None:
-                        if step is not iteration["plan"][index]:
-                            iteration["plan"][index] = step
-                            edits.changed(mission_id)
-                        _remember(tx, mission_id, key, step, seen.get(key))
-                        continue
-                else:
-                    self._reconcile(tx, row, step)
-                merged = self._merged(step, row)
-                if merged != iteration["plan"][index]:
-                    iteration["plan"][index] = merged
-                    edits.changed(mission_id)
-                _remember(tx, mission_id, key, merged, seen.get(key))
-            lines = feedback.get(str(iteration.get("id")))
-            if lines:
-                text = union_feedback(iteration.get("userFeedback"), *lines)
-                if text != (iteration.get("userFeedback") or ""):
-                    iteration["userFeedback"] = text
-                    edits.changed(mission_id)
+                if isinstance(step, dict) and isinstance(step.get("id"), str):
+                    changed |= self._stage_step(
+                        tx, data, iteration, index, existing, seen, new_rows
+                    )
+            changed |= _fold_feedback(iteration, feedback.get(str(iteration.get("id"))))
             before = iteration.get("overallStatus")
             refresh_overall_status(iteration)
-            if iteration.get("overallStatus") != before:
-                edits.changed(mission_id)
+            changed |= iteration.get("overallStatus") != before
+        if changed:
+            edits.changed(mission_id)
         edits.mark(mission_id, self._ctx.user())
+
+    def _stage_step(
+        self,
+        tx: Any,
+        mission: dict[str, Any],
+        iteration: dict[str, Any],
+        index: int,
+        existing: dict[tuple[Any, str], rows.Row],
+        seen: Seen,
+        new_rows: list[rows.Row],
+    ) -> bool:
+        """One plan step: recall, stage or reconcile, then write back what we know (in place).
+
+        True when the plan entry changed."""
+        original = iteration["plan"][index]
+        key = (iteration.get("id"), original["id"])
+        step = self._recall(original, seen.get(key))
+        row = existing.get(key)
+        if row is None:
+            row = self._new_proposal(tx, mission, iteration, step, index, new_rows)
+        else:
+            self._reconcile(tx, row, step)
+        merged = self._merged(step, row) if row is not None else step
+        _remember(tx, str(mission.get("id")), key, merged, seen.get(key))
+        if merged == original:
+            return False
+        iteration["plan"][index] = merged
+        return True
 
     @staticmethod
     def _restore_iterations(
@@ -373,6 +382,17 @@ class _Known:
             ):
                 known.iterations.setdefault(mid, set()).add(it)
         return known
+
+
+def _fold_feedback(iteration: dict[str, Any], lines: list[str] | None) -> bool:
+    """Put back feedback lines this device wrote that a newer copy lost; True if it did."""
+    if not lines:
+        return False
+    text = union_feedback(iteration.get("userFeedback"), *lines)
+    if text == (iteration.get("userFeedback") or ""):
+        return False
+    iteration["userFeedback"] = text
+    return True
 
 
 def _remember(
