@@ -401,3 +401,21 @@ def test_rows_of_a_client_without_id_are_read(service: SyncService) -> None:
     alice = uid(service, "alice@example.com")
     push(service, alice, [insert(mission("m"))], client="")
     assert make_runner(service).tick(NOW).due_mission_count == 1
+
+
+def test_old_dialect_server_gets_stamped_fields(tmp_path: Path) -> None:
+    svc = SyncService.open(tmp_path / "old.db", dialect="updatedAt")
+    try:
+        user = svc.auth.add_user("carol@example.com", "carol-password").id
+        body = {
+            "clientId": "c",
+            "since": "1970-01-01T00:00:00.000Z",
+            "changes": [insert(mission("m"))],
+        }
+        svc.push(user, "ai", "c", json.dumps(body).encode())
+        assert make_runner(svc).tick(NOW).plans_written_back == 1
+        meta = json.loads(runner_rows(svc)[0][4])
+        assert meta["iterations"] == format_ms(NOW)
+        assert len(current(svc, user, "m")["iterations"]) == 1
+    finally:
+        svc.close()
