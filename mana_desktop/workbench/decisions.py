@@ -103,8 +103,8 @@ class Decider:
             plan = PlanEdits(self._ctx, tx)
             saved: list[dict[str, Any]] = []
             for pid in dict.fromkeys(ids):
-                row = self._open_row(tx, pid)
                 try:
+                    row = self._open_row(tx, pid)
                     self._approve_one(tx, plan, row, (edits or {}).get(pid), group, saved)
                     done.append(pid)
                 except DecisionError as exc:

@@ -256,3 +256,23 @@ def test_undo_refused_once_sent(workbench: Workbench, wb_replica: Replica) -> No
         workbench.undo()
     assert workbench.proposal(ids["s1"]).status == "approved"  # type: ignore[union-attr]
     assert len(wb_replica.list("todo", "tasks")) == 1
+
+
+def test_batch_approve_skips_what_cannot_run_and_says_why(
+    workbench: Workbench, wb_replica: Replica
+) -> None:
+    ids = _stage(
+        workbench, wb_replica,
+        tool_step("s1", "create_task", {"title": "a"}), tool_step("s2", "create_event", EVENT),
+        tool_step("s3", "create_task", {"title": "b"}),
+    )  # fmt: skip
+    workbench.approve(ids["s3"])
+    decision = workbench.approve_many([ids["s1"], ids["s2"], ids["s3"]])
+    assert decision.proposal_ids == (ids["s1"],)
+    assert decision.errors is not None and set(decision.errors) == {ids["s2"], ids["s3"]}
+    assert (
+        "no calendar" in decision.errors[ids["s2"]]
+        and "already approved" in decision.errors[ids["s3"]]
+    )
+    assert workbench.proposal(ids["s2"]).error  # type: ignore[union-attr]
+    assert len(wb_replica.list("todo", "tasks")) == 2
