@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.status_button.sig_offline_toggled.connect(self.set_offline)
         self.status_button.sig_sync_now.connect(self._sync_now)
         self.notifier.sig_activated.connect(self._raise_for)
+        self.banner.sig_action.connect(self._on_banner_action)
         QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo_bar.undo)
         QShortcut(QKeySequence("Ctrl+1"), self, activated=lambda: self.show_page("all"))
 
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
             settings = SettingsPage(self.session)
             settings.sig_offline_toggled.connect(self.set_offline)
             settings.sig_language_changed.connect(self.sig_language_changed)
+            settings.sig_sign_out.connect(self.sign_out)
             return settings
         inbox = InboxPage(self.session, None if page == "all" else page)
         inbox.sig_open_mission.connect(self.open_mission)
@@ -246,6 +248,52 @@ class MainWindow(QMainWindow):
         wb = self.session.workbench
         focused = self.is_focused()
         self.session.run(lambda: wb.proposals(status="pending"), lambda views: self.notifier.consider(views, focused))
+
+    # -- account ------------------------------------------------------------------------------
+    def _on_banner_action(self, kind: str) -> None:
+        if kind == "signed-out":
+            self.sign_in()
+
+    def sign_in(self) -> None:
+        """Sign in again after a 401; the login (HTTP) runs on the worker."""
+        from mana_desktop.gui.dialogs import FirstRunDialog
+
+        dialog = FirstRunDialog(self)
+        dialog.demo.hide()
+        settings = self.session.settings
+        dialog.server.setText(getattr(settings, "server_url", None) or "")
+        dialog.email.setText(getattr(settings, "account_email", None) or "")
+        if not dialog.exec() or dialog.choice != "sign-in":
+            return
+        server, email, password = dialog.server.text().strip(), dialog.email.text().strip(), dialog.password.text()
+        profile, engine = self.session.profile, self.session.engine
+
+        def job() -> None:
+            from mana_desktop.sync.credentials import Credentials
+
+            Credentials(profile).login(server, email, password)
+            if engine is not None:
+                engine.sync_now()
+
+        self.session.run(job, lambda _r: self.banner.hide())
+
+    def sign_out(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(self, translate("Header", "Sign out"),
+                                      translate("Header", "Sign out of this account? Unsent changes stay on this computer."))  # fmt: skip
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        profile, engine = self.session.profile, self.session.engine
+
+        def job() -> None:
+            from mana_desktop.sync.credentials import Credentials
+
+            Credentials(profile).logout()
+            if engine is not None:
+                engine.sync_now()
+
+        self.session.run(job)
 
     def is_focused(self) -> bool:
         return self.isActiveWindow() and not self.isMinimized()

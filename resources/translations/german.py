@@ -215,3 +215,9 @@ ENGLISH_PLURALS: dict[tuple[str, str], tuple[str, str]] = {
     ("Tray", "Mana: %n suggestion(s)"): ("Mana: %n suggestion", "Mana: %n suggestions"),
     ("Tray", "{mission} suggests %n change(s)"): ("{mission} suggests %n change", "{mission} suggests %n changes"),
 }
+
+GERMAN.update({
+    ("Header", "Sign out"): "Abmelden",
+    ("Header", "Sign out of this account? Unsent changes stay on this computer."):
+        "Von diesem Konto abmelden? Nicht gesendete Änderungen bleiben auf diesem Computer.",
+})

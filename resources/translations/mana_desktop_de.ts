@@ -40,64 +40,64 @@
 <context>
     <name>Card</name>
     <message numerus="yes">
-        <location filename="../../mana_desktop/gui/card_delegate.py" line="122" />
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="137" />
         <source>planned {when} · %n step(s)</source>
         <translation><numerusform>geplant {when} · %n Schritt</numerusform><numerusform>geplant {when} · %n Schritte</numerusform></translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/card_delegate.py" line="134" />
-        <location filename="../../mana_desktop/gui/card_layout.py" line="203" />
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="149" />
+        <location filename="../../mana_desktop/gui/card_layout.py" line="213" />
         <source>Reject all  ⇧R</source>
         <translation>Alle ablehnen  ⇧R</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/card_delegate.py" line="135" />
-        <location filename="../../mana_desktop/gui/card_layout.py" line="202" />
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="150" />
+        <location filename="../../mana_desktop/gui/card_layout.py" line="212" />
         <source>Approve all  ⇧A</source>
         <translation>Alle übernehmen  ⇧A</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/card_delegate.py" line="217" />
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="256" />
         <source>Failed: {error}</source>
         <translation>Fehlgeschlagen: {error}</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/card_delegate.py" line="220" />
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="259" />
         <source>Decided on another device: {how}</source>
         <translation>Auf einem anderen Gerät entschieden: {how}</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/card_delegate.py" line="221" />
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="260" />
         <source>done</source>
         <translation>erledigt</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/card_delegate.py" line="225" />
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="264" />
         <source>This device can't run “{action}”</source>
         <translation>Dieses Gerät kann „{action}“ nicht ausführen</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/card_delegate.py" line="228" />
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="183" />
         <source>⟳ Working…</source>
         <translation>⟳ Läuft…</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/card_layout.py" line="91" />
+        <location filename="../../mana_desktop/gui/card_layout.py" line="92" />
         <source>✓ Approve</source>
         <translation>✓ Übernehmen</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/card_layout.py" line="92" />
+        <location filename="../../mana_desktop/gui/card_layout.py" line="93" />
         <source>✕ Reject</source>
         <translation>✕ Ablehnen</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/card_layout.py" line="94" />
+        <location filename="../../mana_desktop/gui/card_layout.py" line="95" />
         <source>↻ Retry</source>
         <translation>↻ Nochmal</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/card_layout.py" line="188" />
+        <location filename="../../mana_desktop/gui/card_layout.py" line="198" />
         <source>✦ {agent} suggests</source>
         <translation>✦ {agent} schlägt vor</translation>
     </message>
@@ -396,6 +396,16 @@
         <source>Sync is paused (402): {message}</source>
         <translation>Sync pausiert (402): {message}</translation>
     </message>
+    <message>
+        <location filename="../../mana_desktop/gui/main_window.py" line="283" />
+        <source>Sign out</source>
+        <translation>Abmelden</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/main_window.py" line="284" />
+        <source>Sign out of this account? Unsent changes stay on this computer.</source>
+        <translation>Von diesem Konto abmelden? Nicht gesendete Änderungen bleiben auf diesem Computer.</translation>
+    </message>
 </context>
 <context>
     <name>Help</name>
@@ -448,28 +458,28 @@
 <context>
     <name>Inbox</name>
     <message>
-        <location filename="../../mana_desktop/gui/inbox_page.py" line="68" />
+        <location filename="../../mana_desktop/gui/inbox_page.py" line="67" />
         <source>All proposals</source>
         <translation>Alle Vorschläge</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/inbox_page.py" line="77" />
+        <location filename="../../mana_desktop/gui/inbox_page.py" line="76" />
         <source>Nothing to review. When a mission plans something, it shows up here.</source>
         <translation>Nichts zu prüfen. Sobald eine Mission etwas plant, erscheint es hier.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../mana_desktop/gui/inbox_page.py" line="169" />
+        <location filename="../../mana_desktop/gui/inbox_page.py" line="168" />
         <location filename="../../mana_desktop/gui/inbox_page.py" line="274" />
         <source>%n suggestion(s)</source>
         <translation><numerusform>%n Vorschlag</numerusform><numerusform>%n Vorschläge</numerusform></translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/proposal_model.py" line="131" />
+        <location filename="../../mana_desktop/gui/proposal_model.py" line="155" />
         <source>{mission}: {n} suggestions</source>
         <translation>{mission}: {n} Vorschläge</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/proposal_model.py" line="278" />
+        <location filename="../../mana_desktop/gui/proposal_model.py" line="364" />
         <source>Suggestion from {mission}: {action}. A to approve, R to reject.</source>
         <translation>Vorschlag von {mission}: {action}. A übernimmt, R lehnt ab.</translation>
     </message>
@@ -812,47 +822,47 @@
 <context>
     <name>Settings</name>
     <message>
-        <location filename="../../mana_desktop/gui/settings_page.py" line="40" />
+        <location filename="../../mana_desktop/gui/settings_page.py" line="46" />
         <source>Settings</source>
         <translation>Einstellungen</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/settings_page.py" line="45" />
+        <location filename="../../mana_desktop/gui/settings_page.py" line="51" />
         <source>System language</source>
         <translation>Systemsprache</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/settings_page.py" line="49" />
+        <location filename="../../mana_desktop/gui/settings_page.py" line="55" />
         <source>Language</source>
         <translation>Sprache</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/settings_page.py" line="52" />
+        <location filename="../../mana_desktop/gui/settings_page.py" line="58" />
         <source>Undo window</source>
         <translation>Zeit zum Rückgängigmachen</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/settings_page.py" line="55" />
+        <location filename="../../mana_desktop/gui/settings_page.py" line="61" />
         <source>Check the server every</source>
         <translation>Server prüfen alle</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/settings_page.py" line="56" />
+        <location filename="../../mana_desktop/gui/settings_page.py" line="62" />
         <source>Work offline</source>
         <translation>Offline arbeiten</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/settings_page.py" line="59" />
+        <location filename="../../mana_desktop/gui/settings_page.py" line="65" />
         <source>not signed in (demo)</source>
         <translation>nicht angemeldet (Demo)</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/settings_page.py" line="62" />
+        <location filename="../../mana_desktop/gui/settings_page.py" line="68" />
         <source>Account</source>
         <translation>Konto</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/settings_page.py" line="64" />
+        <location filename="../../mana_desktop/gui/settings_page.py" line="70" />
         <source>Sign out</source>
         <translation>Abmelden</translation>
     </message>
@@ -979,23 +989,23 @@
 <context>
     <name>Undo</name>
     <message>
-        <location filename="../../mana_desktop/gui/main_window.py" line="32" />
+        <location filename="../../mana_desktop/gui/main_window.py" line="36" />
         <source>Approved “{what}”.</source>
         <translation>„{what}“ übernommen.</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/main_window.py" line="34" />
+        <location filename="../../mana_desktop/gui/main_window.py" line="38" />
         <source>Rejected “{what}”.</source>
         <translation>„{what}“ abgelehnt.</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/main_window.py" line="36" />
+        <location filename="../../mana_desktop/gui/main_window.py" line="40" />
         <source>Ran “{what}” again.</source>
         <translation>„{what}“ erneut ausgeführt.</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/main_window.py" line="37" />
-        <location filename="../../mana_desktop/gui/main_window.py" line="195" />
+        <location filename="../../mana_desktop/gui/main_window.py" line="41" />
+        <location filename="../../mana_desktop/gui/main_window.py" line="213" />
         <source>Undone.</source>
         <translation>Rückgängig gemacht.</translation>
     </message>

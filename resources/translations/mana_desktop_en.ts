@@ -3,7 +3,7 @@
 <context>
     <name>Card</name>
     <message numerus="yes">
-        <location filename="../../mana_desktop/gui/card_delegate.py" line="122" />
+        <location filename="../../mana_desktop/gui/card_delegate.py" line="137" />
         <source>planned {when} · %n step(s)</source>
         <translation><numerusform>planned {when} · %n step</numerusform><numerusform>planned {when} · %n steps</numerusform></translation>
     </message>
@@ -11,7 +11,7 @@
 <context>
     <name>Inbox</name>
     <message numerus="yes">
-        <location filename="../../mana_desktop/gui/inbox_page.py" line="169" />
+        <location filename="../../mana_desktop/gui/inbox_page.py" line="168" />
         <location filename="../../mana_desktop/gui/inbox_page.py" line="274" />
         <source>%n suggestion(s)</source>
         <translation><numerusform>%n suggestion</numerusform><numerusform>%n suggestions</numerusform></translation>
