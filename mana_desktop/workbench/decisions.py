@@ -203,42 +203,58 @@ class Decider:
     def reject_many(
         self, ids: Sequence[str], reason: str | None = None, feedback: str | None = None
     ) -> Decision:
+        """Reject the open ones among `ids` as one act (one alone: an error if it is not open)."""
         try:
             code = check_reason(reason)
         except ValueError as exc:
             raise DecisionError(str(exc)) from exc
         self._ctx.ensure_schema()
-        group = str(uuid.uuid4())
-        now = format_ms(self._ctx.now())
+        group, now = str(uuid.uuid4()), format_ms(self._ctx.now())
+        line = feedback_line(code, feedback, self._ctx.lang)
+        unique = list(dict.fromkeys(ids))
+        failures: dict[str, str] = {}
         with self._ctx.replica.write(group=group, hold_s=self._ctx.undo_window_s) as tx:
             plan = PlanEdits(self._ctx, tx)
             saved: list[dict[str, Any]] = []
-            added: list[list[str]] = []
-            user = self._ctx.user()
-            line = feedback_line(code, feedback, self._ctx.lang)
-            for pid in dict.fromkeys(ids):
-                row = self._open_row(tx, pid)
+            noted: list[list[str]] = []
+            for pid in unique:
+                try:
+                    row = self._open_row(tx, pid)
+                except DecisionError as exc:
+                    if len(unique) == 1:
+                        raise
+                    failures[pid] = str(exc)
+                    continue
                 saved.append({"id": pid, "prev": rows.snapshot(row)})
-                rows.update(tx.conn, pid, status="rejected", decided_at=now, decided_by="user", reason=code,
-                            feedback=(feedback or "").strip() or None, decision_group=group)  # fmt: skip
-                plan.set_step(
-                    row["mission_id"],
-                    row["iteration_id"],
-                    row["step_id"],
-                    user,
-                    status="rejected",
-                    proposalId=pid,
-                )
+                self._reject_one(tx, plan, row, code, feedback, group, now)
                 key = [row["mission_id"], row["iteration_id"]]
-                if line and key not in added:
+                if line and key not in noted:
                     self._add_feedback(tx, plan, key[0], key[1], line, now)
-                    added.append(key)
+                    noted.append(key)
+            if not saved:
+                raise DecisionError(next(iter(failures.values()), "Nothing to reject."))
             plan.flush()
             undo_until = self._record(
-                tx, group, "reject", saved, [[*k, line] for k in added if line]
+                tx, group, "reject", saved, [[*k, line] for k in noted if line]
             )
             changed = dict(tx.changed)
-        return Decision(group, tuple(dict.fromkeys(ids)), changed, undo_until)
+        done = tuple(item["id"] for item in saved)
+        return Decision(group, done, changed, undo_until, failures or None)
+
+    def _reject_one(
+        self,
+        tx: Any,
+        plan: PlanEdits,
+        row: rows.Row,
+        code: str | None,
+        feedback: str | None,
+        group: str,
+        now: str,
+    ) -> None:
+        rows.update(tx.conn, row["id"], status="rejected", decided_at=now, decided_by="user", reason=code,
+                    feedback=(feedback or "").strip() or None, decision_group=group)  # fmt: skip
+        plan.set_step(row["mission_id"], row["iteration_id"], row["step_id"], self._ctx.user(),
+                      status="rejected", proposalId=row["id"])  # fmt: skip
 
     def _add_feedback(
         self, tx: Any, plan: PlanEdits, mission_id: str, iteration_id: str, text: str, now: str
