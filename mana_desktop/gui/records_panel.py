@@ -33,8 +33,11 @@ def record_rows(replica: Any, missions: dict[str, str], info: ModuleInfo) -> lis
     rows = []
     for record in replica.list(info.app, info.collection):
         data = record.data or {}
-        title = data.get(info.title_field) or data.get("title") or data.get("name") or record.id
-        rows.append(RecordRow(record.id, str(title), bool(data.get("isCompleted")), _attribution(record, missions)))
+        title = str(data.get(info.title_field) or data.get("title") or data.get("name") or record.id)
+        if title.startswith("enc:1:"):
+            # An encrypted value of a locked vault is never shown as ciphertext.
+            title = translate("Records", "🔒 locked")
+        rows.append(RecordRow(record.id, title, bool(data.get("isCompleted")), _attribution(record, missions)))
     return rows
 
 

@@ -221,3 +221,4 @@ GERMAN.update({
     ("Header", "Sign out of this account? Unsent changes stay on this computer."):
         "Von diesem Konto abmelden? Nicht gesendete Änderungen bleiben auf diesem Computer.",
 })
+GERMAN[("Records", "🔒 locked")] = "🔒 gesperrt"

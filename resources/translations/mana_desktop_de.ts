@@ -761,17 +761,22 @@
 <context>
     <name>Records</name>
     <message>
-        <location filename="../../mana_desktop/gui/records_panel.py" line="69" />
+        <location filename="../../mana_desktop/gui/records_panel.py" line="39" />
+        <source>🔒 locked</source>
+        <translation>🔒 gesperrt</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/records_panel.py" line="72" />
         <source>Created by the mission “{mission}”</source>
         <translation>Von der Mission „{mission}“ angelegt</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/records_panel.py" line="86" />
+        <location filename="../../mana_desktop/gui/records_panel.py" line="89" />
         <source>Records</source>
         <translation>Einträge</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../mana_desktop/gui/records_panel.py" line="109" />
+        <location filename="../../mana_desktop/gui/records_panel.py" line="112" />
         <source>Records (%n)</source>
         <translation><numerusform>Einträge (%n)</numerusform><numerusform>Einträge (%n)</numerusform></translation>
     </message>

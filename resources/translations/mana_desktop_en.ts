@@ -28,7 +28,7 @@
 <context>
     <name>Records</name>
     <message numerus="yes">
-        <location filename="../../mana_desktop/gui/records_panel.py" line="109" />
+        <location filename="../../mana_desktop/gui/records_panel.py" line="112" />
         <source>Records (%n)</source>
         <translation><numerusform>Records (%n)</numerusform><numerusform>Records (%n)</numerusform></translation>
     </message>

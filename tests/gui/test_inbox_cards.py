@@ -165,3 +165,27 @@ def test_large_inbox_hands_rows_to_the_view_in_chunks(qtbot, page):
     wait_idle(qtbot, s)
     assert wb.proposal(last).status == "approved"
     assert p.model.row_of_card(last) is None
+
+
+def test_html_rationale_is_painted_as_literal_text(page):
+    """The delegate hands server text to QPainter.drawText as is (never as rich text)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    drawn: list[str] = []
+
+    class Recorder(QPainter):
+        def drawText(self, *args):  # type: ignore[override]
+            drawn.append(str(args[-1]))
+            return super().drawText(*args)
+
+    p, _wb, _s = page([make_view(0, rationale="<b>bold</b> &amp; <script>x</script>")])
+    image = QImage(900, 300, QImage.Format.Format_ARGB32)
+    painter = Recorder(image)
+    option = QStyleOptionViewItem()
+    p.view.initViewItemOption(option)
+    option.rect = QRect(0, 0, 900, 200)
+    p.delegate.paint(painter, option, p.model.index(p.model.row_of_card("p0")))
+    painter.end()
+    assert any("<b>bold</b> &amp; <script>x</script>" in text for text in drawn)
