@@ -87,3 +87,18 @@ def test_unsubscribe_stops_reports(replica: Replica) -> None:
     with replica.write() as tx:
         tx.insert("todo", "tasks", {"id": "x"}, actor={"kind": "user"})
     assert seen.events == []
+
+
+def test_falling_behind_pruned_commits_reports_whole_collections(replica: Replica) -> None:
+    with replica.write() as tx:
+        tx.insert("todo", "tasks", {"id": "a"}, actor={"kind": "user"})
+        tx.insert("notes", "notes", {"id": "n"}, actor={"kind": "user"})
+    conn = replica._writer
+    conn.execute("INSERT INTO commits (seq, writer, changes) VALUES (50, 'other', ?)",
+                 ('{"todo/tasks":["z"]}',))
+    watcher = CommitWatcher(replica.path, "me", lambda: conn, lambda c: None)
+    changes, last = watcher._read_commits(conn, 3)
+    assert last == 50
+    assert changes == {("todo", "tasks"): set(), ("notes", "notes"): set()}
+    exact, _ = watcher._read_commits(conn, 49)
+    assert exact == {("todo", "tasks"): {"z"}}
