@@ -137,7 +137,7 @@ def missions(now: datetime) -> list[dict[str, Any]]:
             "Weekly review",
             "Turn the week's loose ends into a short list of tasks for next week",
             3,
-            2,
+            0,
             concept="Friday afternoons. Keep it short: three things that matter.",
             iterations=review_history,
         ),
@@ -147,7 +147,7 @@ def missions(now: datetime) -> list[dict[str, Any]]:
             "Trip to Lisbon",
             "Plan a long weekend in Lisbon: dates in the calendar, places worth seeing",
             4,
-            6,
+            3,
             concept="Travelling with a friend; we like food markets and viewpoints.",
         ),
         _mission(
@@ -156,7 +156,7 @@ def missions(now: datetime) -> list[dict[str, Any]]:
             "Hydration goal",
             "Drink two litres of water a day and keep track of it",
             2.5,
-            10,
+            7,
         ),
         _mission(
             "demo-reading-list",
@@ -164,7 +164,7 @@ def missions(now: datetime) -> list[dict[str, Any]]:
             "Reading list",
             "Keep the reading list note growing with books worth reading",
             5,
-            14,
+            11,
             inputs=[{"module": "notes", "table": "notes", "id": READING_NOTE_ID}],
         ),
         _mission(
