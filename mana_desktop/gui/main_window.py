@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
@@ -136,7 +136,8 @@ class MainWindow(QMainWindow):
         inbox = InboxPage(self.session, None if page == "all" else page)
         inbox.sig_open_mission.connect(self.open_mission)
         inbox.sig_show_help.connect(self.show_shortcuts)
-        inbox.reload()
+        # Load once the event loop runs: the first window appears before the worker's read.
+        QTimer.singleShot(0, inbox.reload)
         return inbox
 
     def show_page(self, page: str) -> None:
