@@ -87,7 +87,7 @@ def same_value(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False, check_circular=False).encode
 # The previous actor and its JSON: a page repeats the same actor thousands of times. (Dict
 # equality treats 1 and True alike; actors hold strings, so that cannot mix up two actors.)
 _last_actor: tuple[Any, str] = (None, "null")
@@ -160,24 +160,6 @@ def from_field_meta(meta: dict[str, Any]) -> dict[str, Stamp]:
 def read_field_meta(value: object) -> dict[str, Any]:
     """Upstream's `readFieldMeta`: the map, or `{}` for missing, null or non-object values."""
     return value if isinstance(value, dict) else {}
-
-
-def new_from_insert(record_id: str, data: dict[str, Any], at: str, actor: Any) -> RecordState:
-    """The state of a record an insert creates (same result as applying its writes to
-    `{"id": record_id}`, without the per-field comparisons: the initial-sync fast path)."""
-    stamp: Stamp = (at, REPLAY, actor)
-    if "__fieldMeta" in data or "_updatedAtIndex" in data:
-        fields = {k: v for k, v in data.items() if k not in INTERNAL_KEYS}
-    else:
-        fields = dict(data)
-    meta = dict.fromkeys(fields, stamp)
-    uniform = "id" in fields  # the stamp covers every field of data
-    if not uniform:
-        fields = {"id": record_id, **fields}
-    state = RecordState(fields, meta)
-    state.dirty = True
-    state.uniform = stamp if uniform else None
-    return state
 
 
 class RecordState:
