@@ -26,10 +26,10 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
-from typing import Any, Protocol
+from datetime import datetime, tzinfo
+from typing import Any
 
 from mana_desktop.domain.cadence import CadenceError, next_run_at
 from mana_desktop.domain.lww import next_local_at, wire_at
@@ -43,17 +43,19 @@ from mana_desktop.domain.planner import (
 )
 from mana_desktop.domain.timeutil import format_ms, try_parse_instant, utc_now
 from mana_desktop.server.planner_types import Planner, PlannerError, PlanRequest
-from mana_desktop.server.runner_replay import LogRow, ReplayedRecord, replay
+from mana_desktop.server.runner_log import (
+    MISSIONS_APP,
+    MISSIONS_TABLE,
+    RUNNER_CLIENT_ID,
+    MissionLog,
+    ServiceLog,
+)
+from mana_desktop.server.runner_replay import ReplayedRecord, replay
 
 log = logging.getLogger("mana_desktop.runner")
 
-MISSIONS_APP = "ai"
-MISSIONS_TABLE = "aiMissions"
-RUNNER_CLIENT_ID = "mana-ai-runner"
 RUNNER_ORIGIN = "system"
 DEFAULT_TICK_S = 60.0
-# Store.read always excludes one client id; no client can be named this (a push may carry "").
-READ_ALL = "\x00mission-runner-reads-all"
 WATCH_S = 1.0  # how often the loop looks for mission changes by other writers
 MAX_INPUTS = 10
 MAX_INPUT_CHARS = 2000
@@ -70,25 +72,6 @@ def runner_actor() -> dict[str, Any]:
         "displayName": "Mission-Runner",
         "source": "mission-runner",
     }
-
-
-class MissionLog(Protocol):
-    """What the runner needs from the server: read one user's rows, append as a writer."""
-
-    def user_ids(self, app: str, table: str) -> list[str]: ...
-
-    def rows(self, user_id: str, app: str, table: str) -> Iterable[LogRow]: ...
-
-    def append(
-        self,
-        user_id: str,
-        app: str,
-        changes: list[dict[str, Any]],
-        *,
-        client_id: str,
-        actor: dict[str, Any],
-        origin: str,
-    ) -> list[str]: ...
 
 
 @dataclass
@@ -393,99 +376,7 @@ def failed_iteration(
     }
 
 
-# -- wiring into the reference server ----------------------------------------------------------
-
-
-class ServiceLog:
-    """`MissionLog` over the reference server's `SyncService` (its store and append_changes)."""
-
-    PAGE = 1000
-
-    def __init__(self, service: Any) -> None:
-        self.service = service
-        self._seen_rowid: int | None = self._max_rowid()
-
-    def _max_rowid(self) -> int:
-        conn = self.service.store.reader()
-        return int(conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM sync_changes").fetchone()[0])
-
-    def missions_changed(self) -> bool:
-        """True when missions were written by anyone but the runner since the last call.
-
-        Reads only the rows appended since then (a rowid range), so it is cheap at any log size.
-        """
-        conn = self.service.store.reader()
-        if self._seen_rowid is None:
-            self._seen_rowid = self._max_rowid()
-            return False
-        row = conn.execute(
-            "SELECT MAX(rowid), MAX(app_id = ? AND table_name = ? AND client_id != ?)"
-            " FROM sync_changes WHERE rowid > ?",
-            (MISSIONS_APP, MISSIONS_TABLE, RUNNER_CLIENT_ID, self._seen_rowid),
-        ).fetchone()
-        if row[0] is None:
-            return False
-        self._seen_rowid = int(row[0])
-        return bool(row[1])
-
-    def user_ids(self, app: str, table: str) -> list[str]:
-        conn = self.service.store.reader()
-        rows = conn.execute(
-            "SELECT DISTINCT user_id FROM sync_changes WHERE app_id = ? AND table_name = ?"
-            " ORDER BY user_id",
-            (app, table),
-        ).fetchall()
-        return [str(r[0]) for r in rows]
-
-    def rows(self, user_id: str, app: str, table: str) -> Iterable[LogRow]:
-        from mana_desktop.server.store import Scope
-
-        since = 0
-        while True:
-            # Only the user's own rows: a Space member's missions are theirs to plan.
-            page = self.service.store.read(
-                Scope(user_id),
-                app,
-                since=since,
-                exclude_client=READ_ALL,
-                limit=self.PAGE,
-                table=table,
-            )
-            for row in page.rows:
-                yield stored_to_log_row(row)
-            if not page.has_more:
-                return
-            since = page.until
-
-    def append(
-        self,
-        user_id: str,
-        app: str,
-        changes: list[dict[str, Any]],
-        *,
-        client_id: str,
-        actor: dict[str, Any],
-        origin: str,
-    ) -> list[str]:
-        ids: list[str] = self.service.append_changes(
-            user_id, app, changes, client_id=client_id, actor=actor, origin=origin
-        )
-        return ids
-
-
-def stored_to_log_row(row: Sequence[Any]) -> LogRow:
-    """A `Store.read` row: (id, table, record_id, op, data, field_meta, created_at µs, ...)."""
-    from mana_desktop.domain.timeutil import EPOCH
-    from mana_desktop.server.runner_replay import decode_json_object, field_instants
-
-    created = EPOCH + timedelta(microseconds=int(row[6]))
-    return LogRow(
-        record_id=str(row[2]),
-        op=str(row[3]),
-        data=decode_json_object(row[4]),
-        field_at=field_instants(decode_json_object(row[5])),
-        created_at=created,
-    )
+# -- wiring into the reference server ------------------------------------------------------
 
 
 def build_planner(llm_url: str | None, llm_model: str | None) -> Planner:
