@@ -25,6 +25,7 @@ def shortcuts() -> list[tuple[str, str]]:
         ("R", translate("Help", "reject (with a reason)")),
         ("E", translate("Help", "edit, then approve")),
         ("Shift+A / Shift+R", translate("Help", "approve / reject the whole iteration")),
+        ("G then I / M / A", translate("Help", "go to inbox / missions / activity")),
         ("Space, Shift/Ctrl+click", translate("Help", "select for a batch decision")),
         ("Ctrl+Z", translate("Help", "undo the last decision")),
         ("?", translate("Help", "this sheet")),

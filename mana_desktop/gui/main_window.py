@@ -105,7 +105,9 @@ class MainWindow(QMainWindow):
         self.notifier.sig_activated.connect(self._raise_for)
         self.banner.sig_action.connect(self._on_banner_action)
         QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo_bar.undo)
-        QShortcut(QKeySequence("Ctrl+1"), self, activated=lambda: self.show_page("all"))
+        # UI.md: G then I / M / A goes to the inbox, missions, activity.
+        for keys, page in (("G, I", "all"), ("G, M", "missions"), ("G, A", "activity")):
+            QShortcut(QKeySequence(keys), self, activated=lambda p=page: self.show_page(p))
 
     # -- pages ------------------------------------------------------------------------------
     def page(self, page: str) -> QWidget:

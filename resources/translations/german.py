@@ -222,3 +222,4 @@ GERMAN.update({
         "Von diesem Konto abmelden? Nicht gesendete Änderungen bleiben auf diesem Computer.",
 })
 GERMAN[("Records", "🔒 locked")] = "🔒 gesperrt"
+GERMAN[("Help", "go to inbox / missions / activity")] = "gehe zu Eingang / Missionen / Aktivität"

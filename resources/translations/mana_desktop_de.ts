@@ -171,42 +171,42 @@
 <context>
     <name>FirstRun</name>
     <message>
-        <location filename="../../mana_desktop/gui/dialogs.py" line="54" />
+        <location filename="../../mana_desktop/gui/dialogs.py" line="55" />
         <source>Welcome to Mana</source>
         <translation>Willkommen bei Mana</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/dialogs.py" line="57" />
+        <location filename="../../mana_desktop/gui/dialogs.py" line="58" />
         <source>Sign in to Mana to review your missions' suggestions, or try the demo.</source>
         <translation>Melde dich bei Mana an, um die Vorschläge deiner Missionen zu prüfen, oder probiere die Demo.</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/dialogs.py" line="66" />
+        <location filename="../../mana_desktop/gui/dialogs.py" line="67" />
         <source>Server</source>
         <translation>Server</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/dialogs.py" line="67" />
+        <location filename="../../mana_desktop/gui/dialogs.py" line="68" />
         <source>E-mail</source>
         <translation>E-Mail</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/dialogs.py" line="68" />
+        <location filename="../../mana_desktop/gui/dialogs.py" line="69" />
         <source>Password</source>
         <translation>Passwort</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/dialogs.py" line="76" />
+        <location filename="../../mana_desktop/gui/dialogs.py" line="77" />
         <source>Sign in</source>
         <translation>Anmelden</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/dialogs.py" line="77" />
+        <location filename="../../mana_desktop/gui/dialogs.py" line="78" />
         <source>Try the demo</source>
         <translation>Demo ausprobieren</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/dialogs.py" line="88" />
+        <location filename="../../mana_desktop/gui/dialogs.py" line="89" />
         <source>Server, e-mail and password are all needed.</source>
         <translation>Server, E-Mail und Passwort werden gebraucht.</translation>
     </message>
@@ -397,12 +397,12 @@
         <translation>Sync pausiert (402): {message}</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/main_window.py" line="283" />
+        <location filename="../../mana_desktop/gui/main_window.py" line="286" />
         <source>Sign out</source>
         <translation>Abmelden</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/main_window.py" line="284" />
+        <location filename="../../mana_desktop/gui/main_window.py" line="287" />
         <source>Sign out of this account? Unsent changes stay on this computer.</source>
         <translation>Von diesem Konto abmelden? Nicht gesendete Änderungen bleiben auf diesem Computer.</translation>
     </message>
@@ -436,21 +436,26 @@
     </message>
     <message>
         <location filename="../../mana_desktop/gui/dialogs.py" line="28" />
+        <source>go to inbox / missions / activity</source>
+        <translation>gehe zu Eingang / Missionen / Aktivität</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/dialogs.py" line="29" />
         <source>select for a batch decision</source>
         <translation>für eine Sammelentscheidung auswählen</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/dialogs.py" line="29" />
+        <location filename="../../mana_desktop/gui/dialogs.py" line="30" />
         <source>undo the last decision</source>
         <translation>letzte Entscheidung rückgängig machen</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/dialogs.py" line="30" />
+        <location filename="../../mana_desktop/gui/dialogs.py" line="31" />
         <source>this sheet</source>
         <translation>diese Übersicht</translation>
     </message>
     <message>
-        <location filename="../../mana_desktop/gui/dialogs.py" line="37" />
+        <location filename="../../mana_desktop/gui/dialogs.py" line="38" />
         <source>Keyboard shortcuts</source>
         <translation>Tastenkürzel</translation>
     </message>
@@ -1010,7 +1015,7 @@
     </message>
     <message>
         <location filename="../../mana_desktop/gui/main_window.py" line="41" />
-        <location filename="../../mana_desktop/gui/main_window.py" line="213" />
+        <location filename="../../mana_desktop/gui/main_window.py" line="216" />
         <source>Undone.</source>
         <translation>Rückgängig gemacht.</translation>
     </message>

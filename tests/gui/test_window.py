@@ -178,3 +178,15 @@ def test_one_notification_per_new_iteration_when_unfocused(qtbot, window, monkey
     win._check_notifications()
     idle(qtbot, s)
     assert len(notified) == 1  # the same iteration never notifies twice
+
+
+def test_g_chords_go_to_pages(qtbot, window):
+    win, _wb, _r, _s = window(per_iteration=1)
+    page = inbox(win)
+    page.view.setFocus()
+    qtbot.keyClicks(page.view, "gm")
+    assert win.current_page() == "missions"
+    qtbot.keyClicks(win.focusWidget() or win, "ga")
+    assert win.current_page() == "activity"
+    qtbot.keyClicks(win.focusWidget() or win, "gi")
+    assert win.current_page() == "all"
