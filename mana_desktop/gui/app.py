@@ -30,6 +30,13 @@ def _application(argv: list[str] | None) -> Any:
     app.setApplicationName("Mana")
     app.setOrganizationName("mana-desktop")
     app.setDesktopFileName("mana-desktop")
+    from PySide6.QtGui import QIcon
+
+    from mana_desktop.gui.theme import RESOURCES
+
+    icon = RESOURCES / "icons" / "mana-desktop.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))  # SVG: sharp at every device pixel ratio
     return app
 
 

@@ -302,8 +302,13 @@ class MainWindow(QMainWindow):
         return self.isActiveWindow() and not self.isMinimized()
 
     def _raise_for(self, iteration_id: str) -> None:
+        """A notification or the tray was clicked: show that iteration's first card."""
         self.raise_and_focus()
         self.show_page("all")
+        page = self.page("all")
+        group = page.model.group(iteration_id) if isinstance(page, InboxPage) else None
+        if isinstance(page, InboxPage) and group is not None and group.ids:
+            page.view.select_card(group.ids[0])
 
     def raise_and_focus(self) -> None:
         self.showNormal()

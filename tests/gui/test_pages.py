@@ -78,3 +78,47 @@ def test_app_command_is_registered():
 
     args = build_parser().parse_args(["app", "--data-dir", "/tmp/x"])
     assert args.command == "app" and args.data_dir == "/tmp/x" and callable(args.handler)
+
+
+def test_mission_form_builds_upstream_cadence(qtbot):
+    from mana_desktop.gui.mission_form import MissionForm
+
+    form = MissionForm()
+    qtbot.addWidget(form)
+    form.accept()
+    assert form.result() == 0 and "title" in form.error.text()
+    form.title.setText("Weekly review")
+    form.objective.setText("Keep the week tidy")
+    form.radio["weekly"].setChecked(True)
+    form.weekday.setCurrentIndex(1)
+    form.week_hour.setValue(9)
+    assert form.values()["cadence"] == {"kind": "weekly", "dayOfWeek": 1, "atHour": 9}
+    form.radio["interval"].setChecked(True)
+    form.minutes.setValue(30)
+    assert form.values()["cadence"] == {"kind": "interval", "everyMinutes": 30}
+
+
+def test_create_mission_through_the_page(qtbot, gui_workbench, monkeypatch):
+    from PySide6.QtWidgets import QDialog
+
+    from mana_desktop.gui import missions_page
+
+    wb, replica = gui_workbench
+    session = Session(wb, replica=replica)
+    page = MissionsPage(session)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.sig_loaded, timeout=15000):
+        page.show()
+
+    class FilledForm(missions_page.MissionForm):
+        def exec(self) -> int:
+            self.title.setText("Plan meals")
+            self.objective.setText("Three dinners a week")
+            return QDialog.DialogCode.Accepted.value
+
+    monkeypatch.setattr(missions_page, "MissionForm", FilledForm)
+    with qtbot.waitSignal(page.sig_loaded, timeout=15000):
+        page.create()
+    assert [m.title for m in wb.missions()] == ["Plan meals"]
+    assert page.heading.text() == "Plan meals"
+    session.close()
