@@ -68,14 +68,15 @@ def _write_fast(
     rows = [row for row, _ in page.fast.values()]
     before = conn.total_changes
     conn.executemany(INSERT_NEW, rows)
-    changed: ChangeSet = {}
-    for row in rows:
-        changed.setdefault((row[0], row[1]), set()).add(row[2])
+    app = rows[0][0]
+    tables = {table for table, _ in page.fast}
+    changed: ChangeSet = {
+        (app, table): {rid for t, rid in page.fast if t == table} for table in tables
+    }
     if conn.total_changes - before == len(rows):
         return changed, [], {}
     # Some records existed: those whose stored row differs from ours go the general way. A
     # stored row identical to ours is a no-op either way (it may be reported as changed).
-    app = rows[0][0]
     stored = load_states(conn, app, page.fast.keys(), raw_text=True)
     redo: list[Incoming] = []
     states: dict[Key, RecordState] = {}

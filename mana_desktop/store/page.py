@@ -52,8 +52,10 @@ def split_page(app: str, changes: Iterable[Any], events: EventMemory | None) -> 
     """
     page = Page()
     horizon = format_micro(utc_now() + FUTURE_HORIZON)
-    seen: set[str] = set()
+    # Ids go into the memory set at once (it also catches repeats within the page); a page
+    # that does not commit is taken back out by the caller (EventMemory.forget/refresh).
     known = events.ids if events is not None else None
+    new_ids = page.event_ids
     fast, slow_keys = page.fast, page.slow_keys
     last_actor: Any = None  # pages repeat one actor: encode it once
     last_actor_json = "null"
@@ -68,11 +70,11 @@ def split_page(app: str, changes: Iterable[Any], events: EventMemory | None) -> 
                 continue
             change, event_id = parsed, parsed.event_id
         if known is not None and event_id is not None:
-            if event_id in seen or event_id in known:
+            if event_id in known:
                 page.duplicates += 1
                 continue
-            seen.add(event_id)
-            page.event_ids.append(event_id)
+            known.add(event_id)
+            new_ids.append(event_id)
         if change is None:
             key = (raw["table"], raw["id"])
             if key not in fast and key not in slow_keys:

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Final
 
-from mana_desktop.domain.lww import RecordState, decode_meta, to_field_meta
+from mana_desktop.domain.lww import RecordState, compact_json, decode_meta, to_field_meta
 from mana_desktop.store.models import Record
 
 CHUNK: Final = 500  # ids per IN (...) query
@@ -21,9 +21,7 @@ SELECT_ONE: Final = (
 )
 
 
-# Stored JSON must stay valid for SQLite's JSON1 and encodable as UTF-8: ASCII escapes keep a
-# lone surrogate ("\ud800", legal in JSON) storable, and NaN/Infinity (not JSON) are refused.
-dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False, check_circular=False).encode
+dumps = compact_json  # see domain/lww.py: valid for JSON1, storable, NaN refused
 
 
 def load_states(

@@ -93,3 +93,25 @@ def test_large_page_counts(replica: Replica) -> None:
     result = replica.apply_remote("todo", changes, collection="tasks", cursor="c")
     assert result.applied == 2500 and len(result.changed[("todo", "tasks")]) == 2500
     assert replica.count("todo", "tasks") == 2500
+
+
+def test_a_page_that_does_not_commit_leaves_its_event_ids_unapplied(
+    replica: Replica, monkeypatch: object
+) -> None:
+    import pytest
+
+    from mana_desktop.store import apply
+
+    page = [{**_insert("a"), "eventId": "e-1"}, {**_insert("a2"), "eventId": "e-1"}]
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk full")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(apply, "store_cursor", broken)
+        with pytest.raises(RuntimeError):
+            replica.apply_remote("todo", page, collection="tasks", cursor="c")
+    assert replica.get("todo", "tasks", "a") is None
+    result = replica.apply_remote("todo", page, collection="tasks", cursor="c")
+    assert (result.applied, result.duplicates) == (1, 1)
+    assert replica.get("todo", "tasks", "a") is not None and replica.cursor("todo", "tasks") == "c"
