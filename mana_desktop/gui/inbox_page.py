@@ -23,6 +23,7 @@ from mana_desktop.gui.reject_picker import RejectPicker
 from mana_desktop.gui.session import DecisionResult, Session
 
 translate = QCoreApplication.translate
+MISSIONS_KEY = ("ai", "aiMissions")
 
 
 def plain_label(text: str = "") -> QLabel:
@@ -151,11 +152,40 @@ class InboxPage(QWidget):
     def model_visible() -> frozenset[str]:
         return VISIBLE_STATUSES
 
-    def _on_data_changed(self, _changed: object) -> None:
-        if self.isVisible():
-            self.reload()
-        else:
+    def _on_data_changed(self, changed: object) -> None:
+        if not self.isVisible():
             self._stale = True
+            return
+        if not isinstance(changed, dict) or ("*", "*") in changed:
+            self.reload()
+            return
+        missions = changed.get(MISSIONS_KEY)
+        if missions:
+            self.refresh_missions(set(missions))
+        if self.records is not None and (self.records.info.app, self.records.info.collection) in changed:
+            self.records.reload()
+
+    def refresh_missions(self, mission_ids: set[str]) -> None:
+        """Reload only the cards of missions whose plans changed (not all 10,000)."""
+        wb, module = self.session.workbench, self.module
+
+        def job() -> list[ProposalLike]:
+            return [v for mid in sorted(mission_ids) for v in wb.proposals(module=module, mission_id=mid)]
+
+        def done(views: list[ProposalLike]) -> None:
+            present = {v.id for v in self.model.views() if v.mission_id in mission_ids}
+            fresh = [v for v in views if v.status in VISIBLE_STATUSES]
+            gone = present - {v.id for v in fresh}
+            old = {v.id: v for v in self.model.views()}
+            changed = [v for v in fresh if old.get(v.id) != v]
+            if changed or gone:
+                self.model.update_views(changed, gone)
+            if self.view.current_card_id() is None and self.model.card_ids():
+                self.view.select_first_card()
+            self._update_summary()
+            emit(self.sig_loaded)
+
+        self.session.run(job, done)
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

@@ -192,8 +192,10 @@ class MainWindow(QMainWindow):
     def _on_error(self, text: str) -> None:
         self.banner.show_message("error", text)
 
-    def _on_data_changed(self, _changed: object) -> None:
-        self._check_notifications()
+    def _on_data_changed(self, changed: object) -> None:
+        missions = changed.get(("ai", "aiMissions")) if isinstance(changed, dict) else None
+        if missions or not isinstance(changed, dict) or ("*", "*") in changed:
+            self._check_notifications(set(missions) if missions else None)
 
     def _on_undo(self, group: object) -> None:
         self.session.undo(group if isinstance(group, str) and group else None)
@@ -247,10 +249,17 @@ class MainWindow(QMainWindow):
         if engine is not None:
             self.session.run(engine.sync_now)
 
-    def _check_notifications(self) -> None:
+    def _check_notifications(self, mission_ids: set[str] | None = None) -> None:
+        """Look for new iterations: in the changed missions only, or everywhere at start."""
         wb = self.session.workbench
         focused = self.is_focused()
-        self.session.run(lambda: wb.proposals(status="pending"), lambda views: self.notifier.consider(views, focused))
+
+        def job() -> list[Any]:
+            if mission_ids is None:
+                return list(wb.proposals(status="pending"))
+            return [v for mid in sorted(mission_ids) for v in wb.proposals(mission_id=mid, status="pending")]
+
+        self.session.run(job, lambda views: self.notifier.consider(views, focused))
 
     # -- account ------------------------------------------------------------------------------
     def _on_banner_action(self, kind: str) -> None:

@@ -82,8 +82,11 @@ class Session(QObject):
         """Subscribe to replica commits and engine status (callbacks run on other threads)."""
         if self.replica is not None and hasattr(self.replica, "subscribe"):
             self._unsubscribe.append(self.replica.subscribe(self.bridge.notify_records_changed))
+        if hasattr(self.workbench, "on_staged"):
+            # Staging inserts proposals on its own thread; its change set says which missions.
+            self.workbench.on_staged(self.bridge.notify_records_changed)
         if self.engine is not None and hasattr(self.engine, "subscribe_status"):
-            unsub = self.engine.subscribe_status(self.bridge.notify_status)
+            unsub = self.engine.subscribe_status(self.bridge.notify_status)  # type: ignore[assignment]
             if callable(unsub):
                 self._unsubscribe.append(unsub)
             self.bridge.notify_status(self.engine.status())

@@ -190,3 +190,32 @@ def test_g_chords_go_to_pages(qtbot, window):
     assert win.current_page() == "activity"
     qtbot.keyClicks(win.focusWidget() or win, "gi")
     assert win.current_page() == "all"
+
+
+def test_new_iteration_refreshes_only_its_mission(qtbot, window):
+    win, wb, replica, s = window(missions=3, per_iteration=2)
+    page = inbox(win)
+    idle(qtbot, s)
+    calls: list[object] = []
+    original = wb.proposals
+
+    def counting(module=None, mission_id=None, status=None):
+        calls.append(mission_id)
+        return original(module=module, mission_id=mission_id, status=status)
+
+    wb.proposals = counting
+    from tests.fixtures.workbench import iteration, mission_data, server_insert_mission, tool_step
+
+    steps = [tool_step(f"q{i}", "create_task", {"title": f"Q {i}"}) for i in range(2)]
+    server_insert_mission(replica, mission_data("mq", [iteration("itq", *steps)], title="Quick"))
+    wb.stage({("ai", "aiMissions"): {"mq"}})
+    qtbot.waitUntil(lambda: len(page.model.card_ids()) == 8, timeout=15000)
+    assert "mq" in calls
+    # A decision of our own updates its card without re-reading the whole inbox.
+    calls.clear()
+    qtbot.keyClick(page.view, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: len(page.model.card_ids()) == 7, timeout=15000)
+    idle(qtbot, s)
+    qtbot.waitUntil(lambda: not s._coalesce.isActive(), timeout=15000)
+    idle(qtbot, s)
+    assert None not in [c for c in calls if c != "status"]
