@@ -22,7 +22,7 @@ from mana_desktop.store import outbox
 from mana_desktop.store.apply import apply_page, store_cursor
 from mana_desktop.store.events import EventMemory
 from mana_desktop.store.journal import read_journal
-from mana_desktop.store.models import ApplyResult, JournalEntry, OutboxEntry, Record
+from mana_desktop.store.models import ApplyResult, JournalEntry, OutboxEntry, Record, StoreError
 from mana_desktop.store.rows import SELECT_ONE, to_record
 from mana_desktop.store.schema import migrate
 from mana_desktop.store.watch import CommitWatcher, encode_changes
@@ -68,14 +68,26 @@ class Replica:
         """Open (creating or upgrading) the replica at `path`."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        writer = _connect(path)
+        try:
+            writer = _connect(path)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{path}: not a Mana Desktop replica, or damaged ({exc}); it was left as it is"
+            ) from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the replica: {exc}") from exc
         try:
             writer.execute("PRAGMA journal_mode = WAL")
             migrate(writer)
+            return cls(path, writer)
+        except sqlite3.DatabaseError as exc:
+            writer.close()
+            raise StoreError(
+                f"{path}: not a Mana Desktop replica, or damaged ({exc}); it was left as it is"
+            ) from exc
         except BaseException:
             writer.close()
             raise
-        return cls(path, writer)
 
     def close(self) -> None:
         if self._closed:

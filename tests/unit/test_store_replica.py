@@ -45,3 +45,16 @@ def test_local_write_enqueues_wire_change(replica: Replica) -> None:
     assert field["at"] == field["updatedAt"] and len(field["at"]) == 24
     assert entries[1].space_id == "s-1" and entries[1].origin == "user"
     assert replica.pending_count() == 2
+
+
+def test_a_damaged_file_gives_a_clear_error_and_is_left_alone(tmp_path: Path) -> None:
+    import pytest
+
+    from mana_desktop.store import StoreError
+
+    path = tmp_path / "replica.db"
+    garbage = b"this is not a database" * 100
+    path.write_bytes(garbage)
+    with pytest.raises(StoreError, match="not a Mana Desktop replica"):
+        Replica.open(path)
+    assert path.read_bytes() == garbage
