@@ -29,9 +29,15 @@ def run_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from mana_desktop.store.backup import export_to
+    from mana_desktop.store.models import StoreError
     from mana_desktop.store.profile import Profile
 
-    with Profile.from_args(args).open_replica() as replica:
+    try:
+        replica = Profile.from_args(args).open_replica()
+    except StoreError as exc:
+        print(f"mana-desktop export: {exc}", file=sys.stderr)
+        return 1
+    with replica:
         if not args.out:
             count = export_to(replica, sys.stdout)
         else:
@@ -63,7 +69,12 @@ def run_import(args: argparse.Namespace) -> int:
     except UnicodeDecodeError:
         print(f"mana-desktop import: {args.file} is not UTF-8 text", file=sys.stderr)
         return 2
-    with Profile.from_args(args).open_replica() as replica:
+    try:
+        replica = Profile.from_args(args).open_replica()
+    except StoreError as exc:
+        print(f"mana-desktop import: {exc}", file=sys.stderr)
+        return 1
+    with replica:
         try:
             count = import_lines(replica, lines)
         except StoreError as exc:

@@ -81,3 +81,13 @@ def test_export_to_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["export", "--data-dir", str(tmp_path / "p")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["n-1", "t-1", "t-2"]
+
+
+def test_commands_report_a_damaged_replica_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = tmp_path / "p"
+    profile.mkdir()
+    (profile / "replica.db").write_bytes(b"garbage" * 200)
+    assert main(["export", "--data-dir", str(profile)]) == 1
+    assert "not a Mana Desktop replica" in capsys.readouterr().err
