@@ -51,10 +51,10 @@ class ActivityPage(QWidget):
         title = QLabel(translate("Activity", "What the AI changed"))
         title.setObjectName("pageTitle")
         layout.addWidget(title)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        layout.addWidget(self.scroll, 1)
+        self.area = QScrollArea()
+        self.area.setWidgetResizable(True)
+        self.area.setFrameShape(QFrame.Shape.NoFrame)
+        layout.addWidget(self.area, 1)
         self.groups: list[Any] = []
         self.revert_buttons: list[QPushButton] = []
         session.sig_data_changed.connect(self._on_data_changed)
@@ -83,7 +83,7 @@ class ActivityPage(QWidget):
         for group in groups:
             box.addWidget(self._group_widget(group))
         box.addStretch(1)
-        self.scroll.setWidget(body)
+        self.area.setWidget(body)
         emit(self.sig_loaded)
 
     def _group_widget(self, group: Any) -> QWidget:

@@ -51,7 +51,7 @@ class CardListView(QListView):
             ids = [current]
         return ids
 
-    def move(self, step: int, extend: bool = False) -> None:
+    def step_card(self, step: int, extend: bool = False) -> None:
         """Next/previous card, skipping iteration headers."""
         row = self.currentIndex().row() if self.currentIndex().isValid() else -1
         if row + step >= self._cards.rowCount() and self._cards.canFetchMore(QModelIndex()):
@@ -86,7 +86,7 @@ class CardListView(QListView):
 
     def select_first_card(self) -> None:
         self.setCurrentIndex(QModelIndex())
-        self.move(+1)
+        self.step_card(+1)
 
     def current_is_visible(self) -> bool:
         index = self.currentIndex()
@@ -100,7 +100,7 @@ class CardListView(QListView):
             return
         moves = {Qt.Key.Key_J: 1, Qt.Key.Key_Down: 1, Qt.Key.Key_K: -1, Qt.Key.Key_Up: -1}
         if key in moves:
-            self.move(moves[key], extend=shift)
+            self.step_card(moves[key], extend=shift)
             return
         if key == Qt.Key.Key_Space:
             index = self.currentIndex()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QDate, QDateTime, Qt
+from PySide6.QtCore import QCoreApplication, QDate, QDateTime, Qt, QTime
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -112,7 +112,7 @@ class ParamField:
             parsed = parse_local_datetime(str(value)) if value else None
             if parsed is not None:
                 w.setDateTime(QDateTime(QDate(parsed.year, parsed.month, parsed.day),
-                                        parsed.time().replace(tzinfo=None)))  # fmt: skip
+                                        QTime(parsed.hour, parsed.minute, parsed.second)))  # fmt: skip
             else:
                 w.setDateTime(QDateTime.currentDateTime())
         elif isinstance(w, QDateEdit):

@@ -83,7 +83,7 @@ class Banner(QFrame):
         self.close_button.setText("✕")
         self.close_button.clicked.connect(self.hide)
         layout.addWidget(self.close_button)
-        self.kind = ""
+        self.kind: str = ""
         self.hide()
 
     def show_message(self, kind: str, text: str, action: str | None = None) -> None:

@@ -97,7 +97,7 @@ class MissionsPage(QWidget):
         left = QWidget()
         lbox = QVBoxLayout(left)
         self.new_button = QPushButton(translate("Missions", "New mission"))
-        self.new_button.clicked.connect(self.create)
+        self.new_button.clicked.connect(self.new_mission)
         lbox.addWidget(self.new_button)
         self.list = QListWidget()
         self.list.setObjectName("missionList")
@@ -132,14 +132,17 @@ class MissionsPage(QWidget):
         actions.addStretch(1)
         box.addLayout(actions)
         form = QFormLayout()
-        self.objective, self.cadence, self.next_run, self.inputs = (QLabel() for _ in range(4))
-        for label in (self.objective, self.cadence, self.next_run, self.inputs):
+        self.objective = QLabel()
+        self.cadence = QLabel()
+        self.next_run = QLabel()
+        self.inputs_label = QLabel()
+        for label in (self.objective, self.cadence, self.next_run, self.inputs_label):
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setWordWrap(True)
         form.addRow(translate("Missions", "Objective"), self.objective)
         form.addRow(translate("Missions", "Cadence"), self.cadence)
         form.addRow(translate("Missions", "Next run"), self.next_run)
-        form.addRow(translate("Missions", "Inputs"), self.inputs)
+        form.addRow(translate("Missions", "Inputs"), self.inputs_label)
         box.addLayout(form)
         self.concept = MarkdownView()
         box.addWidget(self.concept, 1)
@@ -211,7 +214,7 @@ class MissionsPage(QWidget):
         self.cadence.setText(cadence_words.describe(m.cadence, current_language()))
         self.next_run.setText(format_moment(m.next_run_at) or "—")
         inputs = getattr(m, "inputs", None) or []
-        self.inputs.setText(", ".join(f"{i.get('module')}/{i.get('id')}" if isinstance(i, dict) else str(i) for i in inputs) or "—")
+        self.inputs_label.setText(", ".join(f"{i.get('module')}/{i.get('id')}" if isinstance(i, dict) else str(i) for i in inputs) or "—")
         self.concept.set_markdown_text(m.concept_markdown)
         self.timeline.setHtml(timeline_html(m))
         self.buttons["pause"].setVisible(m.state == "active")
@@ -236,7 +239,7 @@ class MissionsPage(QWidget):
                                       translate("Missions", "Delete this mission? Its iterations go with it."))  # fmt: skip
         return answer == QMessageBox.StandardButton.Yes
 
-    def create(self) -> None:
+    def new_mission(self) -> None:
         form = MissionForm(None, self)
         if form.exec() == QDialog.DialogCode.Accepted:
             values, wb = form.values(), self.session.workbench

@@ -118,7 +118,7 @@ def test_create_mission_through_the_page(qtbot, gui_workbench, monkeypatch):
 
     monkeypatch.setattr(missions_page, "MissionForm", FilledForm)
     with qtbot.waitSignal(page.sig_loaded, timeout=15000):
-        page.create()
+        page.new_mission()
     assert [m.title for m in wb.missions()] == ["Plan meals"]
     assert page.heading.text() == "Plan meals"
     session.close()
