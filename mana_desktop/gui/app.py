@@ -78,7 +78,6 @@ def _open_layers(profile: Any, settings: Any) -> Opened:
     opened = Opened()
     opened.replica = profile.open_replica()
     opened.workbench = Workbench(opened.replica, settings)
-    opened.workbench.attach()
     if getattr(settings, "server_url", None) and getattr(settings, "account_email", None):
         try:
             from mana_desktop.sync.credentials import Credentials
@@ -150,6 +149,11 @@ def _run_window(app: Any, profile: Any, settings: Any, settings_error: str | Non
     if settings_error:
         window.banner.show_message("error", settings_error)
     window.show()
+    # Staging's catch-up pass (a Python thread) starts once the window is up, so it does not
+    # compete with building the window for the interpreter lock.
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(200, opened.workbench.attach)
     try:
         return int(app.exec())
     finally:

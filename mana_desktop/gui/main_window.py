@@ -334,7 +334,9 @@ class MainWindow(QMainWindow):
         page = self.qsettings.value(f"{self.settings_key}/page", "all")
         self.show_page(str(page) if page else "all")
         self.session.refresh_counts()
-        self._check_notifications()
+        # The baseline of known iterations (a read of every pending proposal) waits until the
+        # first window is up.
+        QTimer.singleShot(300, self._check_notifications)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.qsettings.setValue(f"{self.settings_key}/geometry", self.saveGeometry())
