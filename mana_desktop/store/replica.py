@@ -8,6 +8,7 @@ Reads use a connection per thread, so the GUI can read while the engine writes.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 import uuid
@@ -29,6 +30,7 @@ from mana_desktop.store.watch import CommitWatcher, encode_changes
 from mana_desktop.store.writes import WriteTx
 
 _List = list  # the class defines a method named `list`
+log = logging.getLogger(__name__)
 Subscriber = Callable[[ChangeSet], None]
 COMMITS_KEEP: Final = 2000  # commit rows kept for other processes' watchers
 
@@ -111,6 +113,8 @@ class Replica:
     # -- connections and transactions ------------------------------------------------------
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if self._closed:
+            raise StoreError(f"{self.path}: the replica is closed")
         if conn is None:
             conn = _connect(self.path, readonly=True)
             self._local.conn = conn
@@ -122,19 +126,27 @@ class Replica:
     def _transaction(self) -> Iterator[tuple[sqlite3.Connection, ChangeSet]]:
         """One write transaction; the ChangeSet filled inside is booked and then reported."""
         changed: ChangeSet = {}
+        if getattr(self._local, "writing", False):
+            raise StoreError("a replica write inside another write on the same thread; use its tx")
         with self._lock:
+            if self._closed:
+                raise StoreError(f"{self.path}: the replica is closed")
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
+            self._local.writing = True
             try:
                 yield conn, changed
                 if changed:
                     self._book_commit(conn, changed)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite may have rolled back already
+                    conn.execute("ROLLBACK")
                 self._events.forget()  # pages of this transaction were not applied
                 self._events.refresh(conn)
                 raise
+            finally:
+                self._local.writing = False
         if changed:
             self._notify(changed)
 
@@ -305,7 +317,12 @@ class Replica:
         return unsubscribe
 
     def _notify(self, changes: ChangeSet) -> None:
+        """Tell every subscriber; one that raises is logged and does not stop the others
+        (the commit already happened, so the writer must not see its error)."""
         for callback in _List(self._subscribers):
-            callback({key: set(ids) for key, ids in changes.items()})
+            try:
+                callback({key: set(ids) for key, ids in changes.items()})
+            except Exception:
+                log.exception("replica subscriber %r failed", callback)
 
 

@@ -58,3 +58,28 @@ def test_a_damaged_file_gives_a_clear_error_and_is_left_alone(tmp_path: Path) ->
     with pytest.raises(StoreError, match="not a Mana Desktop replica"):
         Replica.open(path)
     assert path.read_bytes() == garbage
+
+
+def test_nested_write_closed_replica_and_failing_subscriber(tmp_path: Path) -> None:
+    import pytest
+
+    from mana_desktop.store import StoreError
+
+    replica = Replica.open(tmp_path / "r.db")
+    with pytest.raises(StoreError, match="inside another write"), replica.write(), replica.write():
+        pass  # pragma: no cover
+    seen: list[object] = []
+
+    def broken(changes: object) -> None:
+        raise RuntimeError("subscriber bug")
+
+    replica.subscribe(broken)
+    replica.subscribe(seen.append)
+    with replica.write() as tx:  # the commit stands; the broken subscriber is only logged
+        tx.insert("todo", "tasks", {"id": "x"}, actor=USER)
+    assert seen == [{("todo", "tasks"): {"x"}}] and replica.get("todo", "tasks", "x") is not None
+    replica.close()
+    with pytest.raises(StoreError, match="closed"):
+        replica.get("todo", "tasks", "x")
+    with pytest.raises(StoreError, match="closed"), replica.write():
+        pass  # pragma: no cover
