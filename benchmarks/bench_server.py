@@ -1,9 +1,9 @@
 """The reference server under load (issue 2): push and pull throughput and latencies.
 
-`mana-desktop serve` runs as its own process (as in production; the clients' own Python work
-would otherwise share the server's GIL). Four client threads, one account each, push small
-changes in batches of 200 with their own cursor as `since`, then page the rows back 1000 at a
-time from another client id. The floor is a raw `sqlite3` executemany of the same rows into the
+`mana-desktop serve` runs as its own process, as in production. Four client processes (four
+devices in reality, so they share no GIL), one account each, push small changes in batches of
+200 with their own cursor as `since`, then page the rows back 1000 at a time from another
+client id. The floor is a raw `sqlite3` executemany of the same rows into the
 same schema, in the same 200-row transactions, measured in the same run.
 
 Quick mode: 10,000 changes; full mode (`--full`): 100,000.
@@ -12,6 +12,7 @@ Quick mode: 10,000 changes; full mode (`--full`): 100,000.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -19,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -145,9 +145,10 @@ def _pull_all(url: str, token: str, client: int, out: list[float], counts: list[
             response = http.get(
                 f"/sync/{APP}/pull", params={"collection": TABLE, "since": since}, headers=headers
             )
-            body = response.json()
+            # Request latency, as k6's http_req_duration: parsing the page is the client's.
             out.append((time.perf_counter() - began) * 1000)
             response.raise_for_status()
+            body = response.json()
             rows += len(body["serverChanges"])
             since = body["syncedUntil"]
             if not body.get("hasMore"):
@@ -155,13 +156,36 @@ def _pull_all(url: str, token: str, client: int, out: list[float], counts: list[
     counts.append(rows)
 
 
-def _run_threads(targets: list[threading.Thread]) -> float:
-    began = time.perf_counter()
-    for thread in targets:
-        thread.start()
-    for thread in targets:
-        thread.join()
-    return time.perf_counter() - began
+def _client_main(kind: str, args: tuple[Any, ...], barrier: Any, results: Any) -> None:
+    """One client process: wait for the others, run, report (start, end, latencies, rows)."""
+    latencies: list[float] = []
+    counts: list[int] = []
+    barrier.wait()
+    began = time.perf_counter()  # CLOCK_MONOTONIC: comparable across processes
+    if kind == "push":
+        _push_all(*args, latencies)
+    else:
+        _pull_all(*args, latencies, counts)
+    results.put((began, time.perf_counter(), latencies, sum(counts)))
+
+
+def _run_clients(kind: str, argsets: list[tuple[Any, ...]]) -> tuple[float, list[float], int]:
+    """Run one process per client (real clients are separate devices: no shared GIL).
+
+    Returns (wall seconds from the first start to the last end, all latencies, rows)."""
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(len(argsets))
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=_client_main, args=(kind, args, barrier, results)) for args in argsets
+    ]
+    for proc in procs:
+        proc.start()
+    outcomes = [results.get(timeout=600) for _ in procs]
+    for proc in procs:
+        proc.join(60)
+    wall = max(o[1] for o in outcomes) - min(o[0] for o in outcomes)
+    return wall, [v for o in outcomes for v in o[2]], sum(o[3] for o in outcomes)
 
 
 def _raw_floor(db: Path, per_client: int) -> float:
@@ -221,32 +245,16 @@ def run(quick: bool = True) -> list[Result]:
         server = _Server(Path(tmp) / "server.db", users)
         try:
             tokens = [_login(server.url, email, password) for email, password in users]
-            push_ms: list[list[float]] = [[] for _ in range(CLIENTS)]
-            push_wall = _run_threads(
-                [
-                    threading.Thread(
-                        target=_push_all, args=(server.url, tokens[c], c, per_client, push_ms[c])
-                    )
-                    for c in range(CLIENTS)
-                ]
+            push_wall, pushes, _ = _run_clients(
+                "push", [(server.url, tokens[c], c, per_client) for c in range(CLIENTS)]
             )
-            pull_ms: list[list[float]] = [[] for _ in range(CLIENTS)]
-            counts: list[int] = []
-            pull_wall = _run_threads(
-                [
-                    threading.Thread(
-                        target=_pull_all, args=(server.url, tokens[c], c, pull_ms[c], counts)
-                    )
-                    for c in range(CLIENTS)
-                ]
+            pull_wall, pages, pulled = _run_clients(
+                "pull", [(server.url, tokens[c], c) for c in range(CLIENTS)]
             )
         finally:
             server.stop()
         raw_rate = max(floor_before, _raw_floor(Path(tmp) / "raw-after.db", per_client))
 
-    pushes = [v for values in push_ms for v in values]
-    pages = [v for values in pull_ms for v in values]
-    pulled = sum(counts)
     if pulled != per_client * CLIENTS:
         raise RuntimeError(f"pulled {pulled} rows, pushed {per_client * CLIENTS}")
     push_rate = per_client * CLIENTS / push_wall

@@ -5,6 +5,7 @@ Everything here is blocking (SQLite); the ASGI layer calls it from a worker thre
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,13 +16,9 @@ from typing import Any
 from mana_desktop.domain.timeutil import format_nano
 from mana_desktop.domain.wire import DIALECT_AT, DIALECTS, PAGE_SIZE, PUSH_CAP, SCHEMA_VERSION
 from mana_desktop.server.auth import ACCESS_TTL_S, Auth, SigningKey, key_path_for
-from mana_desktop.server.changes import (
-    parse_push,
-    prepare_changes,
-    response_json,
-    row_to_change,
-)
+from mana_desktop.server.changes import go_escape, parse_push, prepare_changes, row_json
 from mana_desktop.server.hub import Hub
+from mana_desktop.server.sql_json import change_json_sql
 from mana_desktop.server.store import Page, Scope, Store
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -125,6 +122,7 @@ class SyncService:
             since=parse_since(request.since),
             exclude_client=client_id,
             limit=PUSH_CAP,
+            select=change_json_sql(self.dialect, False),
         )
         if request.rows:
             self.hub.notify(user_id, app_id, client_id, request.tables)
@@ -136,8 +134,16 @@ class SyncService:
         return self._response_bytes(page)
 
     def read_page(
-        self, user_id: str, app_id: str, collection: str, since: int, client_id: str
+        self,
+        user_id: str,
+        app_id: str,
+        collection: str,
+        since: int,
+        client_id: str,
+        *,
+        stream: bool = False,
     ) -> Page:
+        """One page of one collection; each row is (change JSON text or None, stamp, rowid)."""
         return self.store.read(
             self.scope(user_id),
             app_id,
@@ -145,28 +151,40 @@ class SyncService:
             since=since,
             exclude_client=client_id,
             limit=PAGE_SIZE,
+            select=change_json_sql(self.dialect, stream),
         )
 
+    def change_texts(self, page: Page, *, stream: bool = False) -> list[str]:
+        """The JSON text of each change of a page read with `change_json_sql`."""
+        texts: list[str | None] = [row[0] for row in page.rows]  # type: ignore[misc]
+        missing = [row[-1] for row in page.rows if row[0] is None]
+        if missing:
+            # The few rows SQL cannot render (see sql_json) are encoded here.
+            raw = self.store.rows_by_seq(missing)
+            texts = [
+                text if text is not None else row_json(raw[row[-1]], self.dialect, stream=stream)
+                for text, row in zip(texts, page.rows, strict=True)
+            ]
+        return [t for t in texts if t is not None]
+
     def _response_bytes(self, page: Page) -> bytes:
-        return response_json(page.rows, self.dialect, format_stamp(page.until), page.has_more)
+        changes = ",".join(self.change_texts(page))
+        more = ',"hasMore":true' if page.has_more else ""
+        text = (
+            f'{{"serverChanges":[{changes}],"conflicts":[],'
+            f'"syncedUntil":"{format_stamp(page.until)}"{more}}}'
+        )
+        return go_escape(text)
 
-    def _response(self, page: Page) -> dict[str, Any]:
-        response: dict[str, Any] = {
-            "serverChanges": [row_to_change(row, self.dialect) for row in page.rows],
-            "conflicts": [],
-            "syncedUntil": format_stamp(page.until),
-        }
-        if page.has_more:
-            response["hasMore"] = True
-        return response
-
-    def stream_payload(self, page: Page, table: str) -> dict[str, Any]:
-        return {
-            "changes": [row_to_change(row, self.dialect, stream=True) for row in page.rows],
-            "hasMore": page.has_more,
-            "syncedUntil": format_stamp(page.until),
-            "table": table,
-        }
+    def stream_event(self, page: Page, table: str) -> bytes:
+        """The data line of an SSE `changes` event (without the `data: ` prefix)."""
+        changes = ",".join(self.change_texts(page, stream=True))
+        more = "true" if page.has_more else "false"
+        text = (
+            f'{{"changes":[{changes}],"hasMore":{more},'
+            f'"syncedUntil":"{format_stamp(page.until)}","table":{json.dumps(table, ensure_ascii=False)}}}'
+        )
+        return go_escape(text)
 
     # -- server-side writers ------------------------------------------------------------
 

@@ -16,15 +16,15 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from mana_desktop.domain.wire import CLIENT_ID_HEADER, EPOCH_SINCE
-from mana_desktop.server.changes import encode_json
 from mana_desktop.server.hub import Subscriber
 from mana_desktop.server.service import SyncService, parse_since
+from mana_desktop.server.store import Page
 
 HEARTBEAT = b"event: heartbeat\ndata: {}\n\n"
 
 
-def _event(payload: object) -> bytes:
-    return b"event: changes\ndata: " + encode_json(payload) + b"\n"
+def _event(data: bytes) -> bytes:
+    return b"event: changes\ndata: " + data + b"\n"
 
 
 async def open_stream(
@@ -82,12 +82,18 @@ async def _drain(
     """Every page of `table` after its cursor, one event per non-empty page."""
     while True:
         cursor = cursors.get(table, since)
-        page = await run_in_threadpool(
-            service.read_page, sub.user_id, sub.app_id or "", table, cursor, sub.client_id
-        )
+        page, data = await run_in_threadpool(_read, service, sub, table, cursor)
         cursors[table] = page.until
-        if page.rows:
-            payload = await run_in_threadpool(service.stream_payload, page, table)
-            yield _event(payload)
+        if data is not None:
+            yield _event(data)
         if not page.has_more:
             return
+
+
+def _read(
+    service: SyncService, sub: Subscriber, table: str, cursor: int
+) -> tuple[Page, bytes | None]:
+    page = service.read_page(
+        sub.user_id, sub.app_id or "", table, cursor, sub.client_id, stream=True
+    )
+    return page, service.stream_event(page, table) if page.rows else None

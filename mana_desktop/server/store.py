@@ -78,8 +78,10 @@ INSERT_SQL = (
 
 READ_COLUMNS = (
     "id, table_name, record_id, op, data, field_meta, created_at, schema_version, actor,"
-    " origin, space_id, rowid AS seq"
+    " origin, space_id"
 )
+# Every read ends its rows with these two, whatever it selects before them.
+_ORDER_COLUMNS = "created_at AS stamp, rowid AS seq"
 
 
 def new_event_ids(count: int) -> list[str]:
@@ -245,30 +247,34 @@ class Store:
         exclude_client: str,
         limit: int,
         table: str | None = None,
+        select: str = READ_COLUMNS,
     ) -> Page:
         """Rows after `since` (exclusive), oldest first, at most `limit` plus the rest of a run
-        of equal `created_at` at the page end (so a timestamp cursor never skips a row)."""
+        of equal `created_at` at the page end (so a timestamp cursor never skips a row).
+
+        Each row is `select`'s columns (default `READ_COLUMNS`) followed by created_at and
+        rowid."""
         horizon = self.clock.horizon()
-        query = _Query(scope, app_id, table, exclude_client)
+        query = _Query(scope, app_id, table, exclude_client, select)
         conn = self.reader()
         rows: list[tuple[object, ...]] = query.run(
             conn,
             "created_at > ? AND created_at <= ?",
             [since, horizon],
-            "ORDER BY created_at, seq LIMIT ?",
+            "ORDER BY stamp, seq LIMIT ?",
             [limit + 1],
         )
         if len(rows) <= limit:
             return Page(rows, False, horizon)
-        boundary = rows[limit - 1][6]
+        boundary = rows[limit - 1][-2]
         page = rows[:limit]
-        if rows[limit][6] == boundary:
+        if rows[limit][-2] == boundary:
             # Finish the run of equal stamps, then look past it for more.
             page.extend(
                 query.run(
                     conn,
                     "created_at = ? AND rowid > ?",
-                    [boundary, page[-1][11]],
+                    [boundary, page[-1][-1]],
                     "ORDER BY seq",
                     [],
                 )
@@ -281,13 +287,29 @@ class Store:
         assert isinstance(boundary, int)
         return Page(page, True, boundary)
 
+    def rows_by_seq(self, seqs: list[object]) -> dict[object, tuple[object, ...]]:
+        """Rows (READ_COLUMNS, stamp, seq) by rowid."""
+        marks = ",".join("?" * len(seqs))
+        rows = (
+            self.reader()
+            .execute(
+                f"SELECT {READ_COLUMNS}, {_ORDER_COLUMNS} FROM sync_changes WHERE rowid IN ({marks})",
+                seqs,
+            )
+            .fetchall()
+        )
+        return {row[-1]: row for row in rows}
+
 
 class _Query:
     """The read scope as SQL: the user's rows, UNION ALL the rows of their spaces written by
     others. Two index-friendly arms instead of one `user_id = ? OR space_id IN (...)`, which
     SQLite can only answer by scanning the whole table."""
 
-    def __init__(self, scope: Scope, app_id: str, table: str | None, exclude_client: str) -> None:
+    def __init__(
+        self, scope: Scope, app_id: str, table: str | None, exclude_client: str, select: str
+    ) -> None:
+        self.select = f"{select}, {_ORDER_COLUMNS}"
         common = "app_id = ?" + (" AND table_name = ?" if table is not None else "")
         common += " AND client_id != ?"
         common_params: list[object] = [
@@ -318,7 +340,7 @@ class _Query:
         selects = []
         params: list[object] = []
         for where, where_params in self.arms:
-            selects.append(f"SELECT {READ_COLUMNS} FROM sync_changes WHERE {where} AND {condition}")
+            selects.append(f"SELECT {self.select} FROM sync_changes WHERE {where} AND {condition}")
             params.extend(where_params)
             params.extend(condition_params)
         sql = " UNION ALL ".join(selects) + " " + tail

@@ -193,3 +193,77 @@ def test_fast_row_json_equals_the_plain_encoding(dialect: str, stream: bool) -> 
             row_to_change(row, dialect, stream=stream), separators=(",", ":"), ensure_ascii=False
         )
         assert row_json(row, dialect, stream=stream) == plain
+
+
+@pytest.mark.parametrize("dialect", ["at", "updatedAt"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_sql_rendering_equals_python_rendering(tmp_path: Path, dialect: str, stream: bool) -> None:
+    """The SQL encoder (pull pages) and row_json agree byte for byte, fallbacks included."""
+    from mana_desktop.server.changes import dumps, row_json
+    from mana_desktop.server.sql_json import change_json_sql
+
+    weird = 'tab\there "q" \\ back \u2028 é 😀 \x01 <&>'
+    data = {
+        "id": weird,
+        "n": 12345678901234567890,
+        "f": 0.30000000000000004,
+        "x": None,
+        "nested": {"b": [1, 2.5, {"c": weird}]},
+        "deletedAt": "2026-01-01T00:00:00.000Z",
+    }
+    rows = [
+        PendingRow(
+            "tasks", weird, "insert", dumps(data), "{}", 1, dumps({"k": weird}), "user", "sp"
+        ),
+        PendingRow(
+            "tasks",
+            "u1",
+            "update",
+            dumps({"a.b": 1, "x": None, weird: "v", "": 0.1}),
+            dumps({"a.b": "t1", "x": "t2", "": "t3", "gone": "t4"}),
+            0,
+            "null",
+            None,
+            None,
+        ),
+        PendingRow(
+            "tasks",
+            "u2",
+            "update",
+            dumps({'q"k': 1, "n": weird}),
+            dumps({'q"k': "t", "n": weird}),
+            1,
+            None,
+            "agent",
+            "",
+        ),
+        PendingRow("tasks", "u3", "update", dumps({"t": 1}), "{}", 1, None, None, None),
+        PendingRow("tasks", "u4", "update", None, "{}", 1, None, None, None),
+        PendingRow("tasks", "d1", "delete", dumps(data), "{}", 1, None, None, "sp"),
+        PendingRow("tasks", "d2", "delete", dumps({"deletedAt": ""}), "{}", 1, None, None, None),
+        PendingRow("tasks", "i2", "insert", None, "{}", -1, None, None, None),
+        PendingRow("tasks", "i3", "insert", "{}", "{}", 1, None, None, None),
+    ]
+    store = Store(tmp_path / "s.db")
+    try:
+        store.append("u", "app", "c", rows)
+        raw = store.read(Scope("u"), "app", since=0, exclude_client="x", limit=100).rows
+        rendered = store.read(
+            Scope("u"),
+            "app",
+            since=0,
+            exclude_client="x",
+            limit=100,
+            select=change_json_sql(dialect, stream),
+        ).rows
+        assert len(raw) == len(rendered) == len(rows)
+        fallbacks = 0
+        for raw_row, sql_row in zip(raw, rendered, strict=True):
+            expected = row_json(raw_row, dialect, stream=stream)
+            if sql_row[0] is None:
+                fallbacks += 1  # the update whose field name holds a quote
+            else:
+                assert sql_row[0] == expected
+        assert fallbacks == 1  # the update whose field_meta holds backslashes
+    finally:
+        store.close()
