@@ -25,7 +25,7 @@ from mana_desktop.domain.wire import CLIENT_ID_HEADER, MAX_BODY, SYNC_INACTIVE_B
 from mana_desktop.server.auth import Unauthorized
 from mana_desktop.server.changes import BadRequest
 from mana_desktop.server.responses import json_bytes, json_response, text_error
-from mana_desktop.server.service import SyncService
+from mana_desktop.server.service import Forbidden, SyncService
 from mana_desktop.server.sse import open_stream
 from mana_desktop.server.ws import serve_socket
 
@@ -72,6 +72,8 @@ def build_app(service: SyncService) -> Starlette:
                 return json_bytes(service.push(user, app_id, header_client, body))
             except BadRequest as exc:
                 return text_error(400, str(exc))
+            except Forbidden as exc:
+                return text_error(403, str(exc))
 
         return await run_in_threadpool(work)
 

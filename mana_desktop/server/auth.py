@@ -220,6 +220,20 @@ class Auth:
                 (user_id, space_id, role),
             )
 
+    def foreign_spaces(self, user_id: str, spaces: set[str]) -> set[str]:
+        """The given spaces that have registered members, none of them `user_id`."""
+        marks = ",".join("?" * len(spaces))
+        rows = (
+            self.store.reader()
+            .execute(
+                f"SELECT space_id FROM memberships WHERE space_id IN ({marks})"
+                " GROUP BY space_id HAVING SUM(user_id = ?) = 0",
+                (*spaces, user_id),
+            )
+            .fetchall()
+        )
+        return {row[0] for row in rows}
+
     def spaces(self, user_id: str) -> tuple[str, ...]:
         rows = (
             self.store.reader()

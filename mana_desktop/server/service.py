@@ -19,13 +19,18 @@ from mana_desktop.server.auth import ACCESS_TTL_S, Auth, SigningKey, key_path_fo
 from mana_desktop.server.changes import go_escape, parse_push, prepare_changes, row_json
 from mana_desktop.server.hub import Hub
 from mana_desktop.server.sql_json import change_json_sql
-from mana_desktop.server.store import Page, Scope, Store
+from mana_desktop.server.store import Page, PendingRow, Scope, Store
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Go's time.RFC3339Nano parser: `T`, optional fraction, `Z` or a `±hh:mm` offset.
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$"
 )
+
+
+class Forbidden(Exception):
+    """A 403 whose message is the text/plain body."""
+
 
 BackgroundTask = Callable[["SyncService"], Awaitable[None]]
 
@@ -115,6 +120,7 @@ class SyncService:
         """
         request = parse_push(body, self.dialect)
         client_id = header_client or request.client_id
+        self._check_spaces(user_id, request.rows)
         self.store.append(user_id, app_id, client_id, request.rows)
         page = self.store.read(
             self.scope(user_id),
@@ -127,6 +133,24 @@ class SyncService:
         if request.rows:
             self.hub.notify(user_id, app_id, client_id, request.tables)
         return self._response_bytes(page)
+
+    def _check_spaces(self, user_id: str, rows: list[PendingRow]) -> None:
+        """Refuse writes into a Space that has members when the writer is not one of them.
+
+        Upstream stores any `spaceId` and every member then reads the row (F9: anyone who
+        knows a space id can inject rows into it). Spaces nobody is registered for (a
+        personal space, a Space this server does not know) stay writable: no one else reads
+        them."""
+        spaces = {row.space_id for row in rows if row.space_id}
+        if not spaces:
+            return
+        foreign = self.auth.foreign_spaces(user_id, spaces)
+        if foreign:
+            index = next(i for i, row in enumerate(rows) if row.space_id in foreign)
+            raise Forbidden(
+                f"forbidden: not a member of space {json.dumps(rows[index].space_id)}"
+                f" in change {index}"
+            )
 
     def pull(self, user_id: str, app_id: str, collection: str, since: str, client_id: str) -> bytes:
         """`GET /sync/{appId}/pull`: one page of one collection."""

@@ -124,7 +124,7 @@ def start_server(
     try:
         known = {}
         for email, password in users:
-            user = service.auth.add_user(email, password, password_hash=_hash(password))
+            user = service.auth.add_user(email, password, password_hash=_hash(email, password))
             known[user.email] = user.id
         for email in inactive:
             service.auth.set_sync_active(email, False)
@@ -156,8 +156,9 @@ def start_server(
 
 
 @functools.lru_cache(maxsize=64)
-def _hash(password: str) -> str:
-    """A real scrypt hash, computed once per password per process (tests start many servers)."""
+def _hash(email: str, password: str) -> str:
+    """A real scrypt hash with its own salt, computed once per account per process (tests
+    start many servers with the same accounts)."""
     return hash_password(password)
 
 

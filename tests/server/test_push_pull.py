@@ -370,3 +370,20 @@ def test_vault_routes_are_mounted(reference_server: RunningServer, client: httpx
     )
     assert response.status_code == 200
     assert response.json()["vaultExists"] is False
+
+
+def test_writes_into_a_foreign_space_are_refused(reference_server: RunningServer,
+                                                 client: httpx.Client) -> None:
+    """F9 fixed: a Space with members only takes writes from its members (the whole batch)."""
+    reference_server.add_membership(ALICE, "space-alice")
+    batch = [insert("ok"), {**insert("bad"), "spaceId": "space-alice"}]
+    response = push(client, reference_server, batch, user=BOB)
+    assert response.status_code == 403
+    assert response.text == 'forbidden: not a member of space "space-alice" in change 1\n'
+    assert row_count(reference_server) == 0
+    # Spaces nobody is registered for (a personal space) stay writable; members write freely.
+    assert push(client, reference_server, [{**insert("p"), "spaceId": "_personal:bob"}],
+                user=BOB).status_code == 200
+    assert push(client, reference_server, batch, user=ALICE).status_code == 200
+    reference_server.add_membership(BOB, "space-alice")
+    assert push(client, reference_server, batch, user=BOB, client_id="b2").status_code == 200
