@@ -27,6 +27,8 @@ PROPOSAL_STATUSES = (
     "info",
 )
 OPEN_STATUSES = frozenset({"pending", "unsupported", "failed"})
+# The stored statuses that have a card in an inbox (approved, rejected, skipped leave it).
+INBOX_STATUSES = frozenset({"pending", "running", "failed", "superseded", "unsupported", "info"})
 
 # What a proposal's status means for its plan step (upstream `planStepStatusFromProposal`).
 STEP_STATUS_FOR: dict[str, str] = {

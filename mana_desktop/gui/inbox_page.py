@@ -12,6 +12,7 @@ from mana_desktop.gui.card_list_view import CardListView
 from mana_desktop.gui.edit_dialog import EditDialog
 from mana_desktop.gui.modules import BY_KEY, module_name
 from mana_desktop.gui.proposal_model import (
+    CHUNK,
     DECIDABLE_STATUSES,
     VISIBLE_STATUSES,
     ProposalLike,
@@ -24,6 +25,8 @@ from mana_desktop.gui.session import DecisionResult, Session
 
 translate = QCoreApplication.translate
 MISSIONS_KEY = ("ai", "aiMissions")
+# Cards read for the first paint of an empty page; the rest follows in a second read.
+FIRST_PAGE = CHUNK
 
 
 def plain_label(text: str = "") -> QLabel:
@@ -109,21 +112,52 @@ class InboxPage(QWidget):
 
     # -- loading ----------------------------------------------------------------------------
     def reload(self) -> None:
-        """Fetch this page's proposals on the worker (and format them there)."""
+        """Fetch this page's proposals on the worker.
+
+        An empty page (the first load) reads one page of cards first, paints it, then reads
+        the whole inbox and appends the rest, so 10,000 cards paint as fast as 300. A page that
+        already shows cards reads everything at once and updates them in place.
+        """
         if self._loading:
             self._reload_again = True
             return
         self._loading = True
         wb, module = self.session.workbench, self.module
+        if self.model.views() or not hasattr(wb, "inbox"):
+            self._read_all()
+        else:
+
+            def first() -> tuple[list[ProposalLike], int]:
+                page = wb.inbox(module, limit=FIRST_PAGE)
+                pending = wb.inbox_counts(module).get("pending", 0) if len(page) == FIRST_PAGE else 0
+                return page, pending
+
+            self.session.run(first, self._first_page, self._load_failed)
+        if self.records is not None:
+            self.records.reload()
+
+    def _read_all(self) -> None:
+        wb, module = self.session.workbench, self.module
 
         def job() -> tuple[list[ProposalLike], dict[str, Any]]:
             # Action lines are formatted lazily for the rows handed to the view (a few
             # hundred), not for all 10,000 here.
+            if hasattr(wb, "inbox"):
+                return wb.inbox(module), {}
             return wb.proposals(module=module), {}
 
         self.session.run(job, self._loaded, self._load_failed)
-        if self.records is not None:
-            self.records.reload()
+
+    def _first_page(self, result: tuple[list[ProposalLike], int]) -> None:
+        views, pending = result
+        if len(views) < FIRST_PAGE:  # that was all of it
+            self._loaded((views, {}))
+            return
+        self.model.set_first_page(views, pending)
+        if self.view.current_card_id() is None and self.model.card_ids():
+            self.view.select_first_card()
+        self._update_summary()
+        self._read_all()
 
     def _loaded(self, result: tuple[list[ProposalLike], dict[str, Any]]) -> None:
         self._loading = False
@@ -131,7 +165,9 @@ class InboxPage(QWidget):
         current = self.view.current_card_id()
         old = {v.id: v for v in self.model.views()}
         new = {v.id: v for v in views if v.status in VISIBLE_STATUSES}
-        if old and set(old) == set(new):
+        if self.model.is_partial():
+            self.model.extend_views(list(new.values()))
+        elif old and set(old) == set(new):
             self.model.update_views([v for v in new.values() if old[v.id] != v])
         else:
             self.model.set_views(views, texts or None)

@@ -23,13 +23,14 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from mana_desktop.domain.proposal import INBOX_STATUSES
 from mana_desktop.gui.formatting import ActionText, describe_action, describe_note
 from mana_desktop.gui.qtcompat import emit
 
 translate = QCoreApplication.translate
 
 # Proposals in these states have a card; approved and rejected ones leave the inbox.
-VISIBLE_STATUSES = frozenset({"pending", "running", "failed", "superseded", "unsupported", "info"})
+VISIBLE_STATUSES = INBOX_STATUSES
 DECIDABLE_STATUSES = frozenset({"pending", "failed", "unsupported"})
 
 
@@ -107,6 +108,9 @@ class ProposalListModel(QAbstractListModel):
         self._overlay: dict[str, str] = {}
         self._texts: dict[str, ActionText] = {}
         self._shown = 0
+        # Set while the model holds only a first page: the page's count of pending cards
+        # would be wrong, so the summary shows the workbench's count until the rest arrives.
+        self._pending_hint: int | None = None
 
     # -- Qt API -----------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -183,14 +187,52 @@ class ProposalListModel(QAbstractListModel):
         thread nothing; missing ones are formatted on first paint.
         """
         self.beginResetModel()
+        self._pending_hint = None
         self._views = {v.id: v for v in views if v.status in VISIBLE_STATUSES}
         if texts is not None:
             self._texts.update(texts)
         self._texts = {k: t for k, t in self._texts.items() if k in self._views}
         self._overlay = {k: s for k, s in self._overlay.items() if k in self._views}
-        self._rebuild_rows()
+        self._groups, self._rows = _grouped(self._views.values())
+        self._row_of = {row: i for i, row in enumerate(self._rows)}
         self._shown = min(len(self._rows), CHUNK)
         self.endResetModel()
+
+    def set_first_page(self, views: Iterable[ProposalLike], pending: int) -> None:
+        """Show the first cards of a long inbox now; `extend_views` adds the rest later.
+
+        `pending` is the whole inbox's pending count, shown until the rest arrives.
+        """
+        self.set_views(views)
+        self._pending_hint = pending
+
+    def is_partial(self) -> bool:
+        """True between `set_first_page` and the `extend_views` (or reset) that completes it."""
+        return self._pending_hint is not None
+
+    def extend_views(self, views: Sequence[ProposalLike]) -> bool:
+        """The whole inbox after a first page: when the rows on hand are a prefix of its rows
+        (nothing moved in between), keep them (and the scroll position and selection) and only
+        add the rest beyond them; otherwise replace everything. True when it extended."""
+        fresh = {v.id: v for v in views if v.status in VISIBLE_STATUSES}
+        groups, rows = _grouped(fresh.values())
+        if rows[: len(self._rows)] != self._rows:
+            self.set_views(fresh.values())
+            return False
+        moved = [
+            pid
+            for kind, pid in self._rows[: self._shown]
+            if kind == CARD and _height_key(self._views[pid], self.state_of(pid))
+            != _height_key(fresh[pid], effective_status(fresh[pid], self._overlay.get(pid)))
+        ]
+        self._texts = {k: t for k, t in self._texts.items() if k in fresh and self._views.get(k) == fresh[k]}
+        self._views, self._groups, self._rows = fresh, groups, rows
+        self._row_of = {row: i for i, row in enumerate(rows)}
+        self._pending_hint = None
+        for pid in moved:
+            self._emit_changed(pid)
+        emit(self.sig_repaint)  # a header's count may have grown
+        return True
 
     def update_views(self, views: Sequence[ProposalLike], gone: Iterable[str] = ()) -> None:
         """Apply changed views by id: repaint in place, remove decided cards, regroup new ones.
@@ -267,24 +309,6 @@ class ProposalListModel(QAbstractListModel):
             index = self.index(row)
             emit(self.dataChanged, index, index)
 
-    def _rebuild_rows(self) -> None:
-        groups: dict[str, Group] = {}
-        for view in self._views.values():
-            group = groups.get(view.iteration_id)
-            if group is None:
-                group = Group(view.iteration_id, view.mission_id, view.mission_title, view.planned_at)
-                groups[view.iteration_id] = group
-            group.ids.append(view.id)
-        # Newest plan first; ISO instants of one writer sort as text, missing ones last.
-        ordered = sorted(groups.values(), key=lambda g: g.planned_at or "", reverse=True)
-        rows: list[tuple[str, str]] = []
-        for group in ordered:
-            rows.append((HEADER, group.iteration_id))
-            rows.extend((CARD, pid) for pid in group.ids)
-        self._groups = groups
-        self._rows = rows
-        self._row_of = {row: i for i, row in enumerate(rows)}
-
     # -- lookups ----------------------------------------------------------------------------
     def row_at(self, row: int) -> tuple[str, str]:
         return self._rows[row]
@@ -329,7 +353,31 @@ class ProposalListModel(QAbstractListModel):
         ]
 
     def pending_count(self) -> int:
+        if self._pending_hint is not None:
+            return self._pending_hint
         return sum(1 for v in self._views.values() if v.status == "pending" and v.kind != "note")
+
+
+def _grouped(views: Iterable[ProposalLike]) -> tuple[dict[str, Group], list[tuple[str, str]]]:
+    """Cards grouped by iteration under headers: newest plan first, cards in the given order.
+
+    The sort is stable, so views in `Workbench.inbox()` order (planned_at descending, then
+    iteration) keep their order, and a first page of that order is a prefix of these rows.
+    """
+    groups: dict[str, Group] = {}
+    for view in views:
+        group = groups.get(view.iteration_id)
+        if group is None:
+            group = Group(view.iteration_id, view.mission_id, view.mission_title, view.planned_at)
+            groups[view.iteration_id] = group
+        group.ids.append(view.id)
+    # Newest plan first; ISO instants of one writer sort as text, missing ones last.
+    ordered = sorted(groups.values(), key=lambda g: g.planned_at or "", reverse=True)
+    rows: list[tuple[str, str]] = []
+    for group in ordered:
+        rows.append((HEADER, group.iteration_id))
+        rows.extend((CARD, pid) for pid in group.ids)
+    return groups, rows
 
 
 def _height_key(view: ProposalLike, state: str | None) -> str:

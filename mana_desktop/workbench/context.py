@@ -22,7 +22,7 @@ from mana_desktop.domain.changeset import ChangeSet
 from mana_desktop.domain.mission import MISSIONS_APP, MISSIONS_COLLECTION
 from mana_desktop.domain.tools import policy_for
 from mana_desktop.store.replica import Replica
-from mana_desktop.workbench.schema import TABLES, ensure_schema, missing_columns
+from mana_desktop.workbench.schema import INDEXES, TABLES, ensure_schema, missing_columns
 
 
 class DecisionError(Exception):
@@ -117,10 +117,10 @@ class Context:
         names = {
             name
             for (name,) in self.read().execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'index')"
             )
         }
-        return names.issuperset(TABLES) and not missing_columns(self.read())
+        return names.issuperset((*TABLES, *INDEXES)) and not missing_columns(self.read())
 
     def read(self) -> sqlite3.Connection:
         """This thread's read connection (autocommit: every query sees the latest commit)."""

@@ -108,6 +108,50 @@ def is_executable(row: Mapping[str, Any]) -> bool:
     )
 
 
+# The columns a card needs, read straight into ProposalViews (`views`): no dict per row, and
+# none of the bookkeeping columns (actor, effects, undo data) a 10,000-card inbox never shows.
+VIEW_COLUMNS = (
+    "id", "status", "module", "tool_name", "params", "rationale", "mission_id", "mission_title",
+    "iteration_id", "step_id", "step_summary", "agent_name", "created_at", "planned_at", "error",
+    "kind", "decided_elsewhere", "reason", "feedback", "decided_at", "decided_by",
+)  # fmt: skip
+VIEW_SELECT = f"SELECT {', '.join(VIEW_COLUMNS)} FROM wb_proposals"
+
+
+def views(
+    conn: sqlite3.Connection,
+    where: str = "",
+    args: Iterable[Any] = (),
+    text: Callable[[object], str] | None = None,
+) -> list[ProposalView]:
+    """The cards `where` selects, in its order; the same views `view(fetch(...))` gives.
+
+    `text` opens values that may be encrypted; None means they are stored as plain text.
+    """
+    sql = f"{VIEW_SELECT} {where}" if where else VIEW_SELECT
+    runnable: dict[str, bool] = {}  # tool name -> executable, looked up once per call
+    loads = json.loads
+    out: list[ProposalView] = []
+    append = out.append
+    for (pid, status, module, tool, params, rationale, mission_id, title, iteration_id, step_id,
+         summary, agent, created, planned, error, kind, elsewhere, reason, feedback, decided_at,
+         decided_by) in conn.execute(sql, tuple(args)):  # fmt: skip
+        ok = runnable.get(tool)
+        if ok is None:
+            spec = get_tool(tool)
+            ok = runnable[tool] = spec is not None and spec.executable
+        value = loads(params) if params else {}
+        append(ProposalView(
+            pid, status, module, tool, value if isinstance(value, dict) else {},
+            text(rationale) if text else _plain(rationale),
+            mission_id, text(title) if text else _plain(title),
+            iteration_id, step_id, summary, agent, created, planned, error,
+            ok and kind == "tool" and status in OPEN_STATUSES,
+            elsewhere, kind, reason, feedback, decided_at, decided_by,
+        ))  # fmt: skip
+    return out
+
+
 def _plain(value: object) -> str:
     return "" if value is None else str(value)
 

@@ -89,9 +89,19 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
     for table, column, definition in missing_columns(conn):
         conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    for statement in ADDED_INDEXES.values():
+        conn.execute(statement)
 
 
 TABLES = ("wb_proposals", "wb_decisions", "wb_known_steps", "wb_iterations", "wb_feedback")
+# Indexes added after the first layout (created after the columns they name are added); a
+# profile without one of them gets `ensure_schema` again.
+ADDED_INDEXES = {
+    # The inbox order (`Workbench.inbox`): a first page walks it and stops early.
+    "wb_proposals_inbox": "CREATE INDEX IF NOT EXISTS wb_proposals_inbox "
+    "ON wb_proposals (planned_at DESC, iteration_id, mission_id, position)",
+}
+INDEXES = tuple(ADDED_INDEXES)
 
 
 def missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from mana_desktop.domain.changeset import ChangeSet, merge_into
 from mana_desktop.domain.mission import MISSIONS_APP, MISSIONS_COLLECTION
-from mana_desktop.domain.proposal import OPEN_STATUSES, ProposalView
+from mana_desktop.domain.proposal import INBOX_STATUSES, OPEN_STATUSES, ProposalView
 from mana_desktop.domain.tools import TOOLS, check_policy
 from mana_desktop.store.replica import Replica
 from mana_desktop.workbench import rows
@@ -137,22 +137,73 @@ class Workbench:
         self, module: str | None = None, mission_id: str | None = None, status: str | None = None
     ) -> list[ProposalView]:
         self._ctx.ensure_schema()
+        where, args = self._filters(module, mission_id, status)
+        clause = (
+            "WHERE " + " AND ".join(where) + " " if where else ""
+        ) + "ORDER BY created_at DESC, planned_at DESC, iteration_id, position"
+        return rows.views(self._ctx.read(), clause, args, self._text())
+
+    def inbox(
+        self, module: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[ProposalView]:
+        """The cards an inbox shows (`INBOX_STATUSES`) in the order it shows them: newest plan
+        first (`planned_at` descending, then iteration and mission id), steps in plan order.
+
+        `limit`/`offset` page through that same order, so a first page of a 10,000-card inbox
+        can be painted before the rest is read (`inbox(limit=n) + inbox(offset=n) == inbox()`
+        while nothing changes in between).
+        """
+        if (limit is not None and limit < 0) or offset < 0:
+            raise ValueError("limit and offset must not be negative")
+        self._ctx.ensure_schema()
+        marks = ",".join("?" for _ in INBOX_STATUSES)
+        # A page walks the `wb_proposals_inbox` index in order and stops early; `+status`
+        # keeps SQLite from picking the status index and sorting every open card first.
+        status = "+status" if limit is not None else "status"
+        where, args = [f"{status} IN ({marks})"], list[Any](sorted(INBOX_STATUSES))
+        if module:
+            where.append("module = ?")
+            args.append(module)
+        clause = (
+            f"WHERE {' AND '.join(where)} "
+            "ORDER BY planned_at DESC, iteration_id, mission_id, position"
+        )
+        if limit is not None or offset:
+            clause += " LIMIT ? OFFSET ?"
+            args += [-1 if limit is None else limit, offset]
+        return rows.views(self._ctx.read(), clause, args, self._text())
+
+    def inbox_counts(self, module: str | None = None) -> dict[str, int]:
+        """How many tool cards `inbox(module)` holds, by stored status (notes not counted)."""
+        self._ctx.ensure_schema()
+        marks = ",".join("?" for _ in INBOX_STATUSES)
+        sql = f"SELECT status, count(*) FROM wb_proposals WHERE status IN ({marks}) AND kind = 'tool'"
+        args: list[Any] = sorted(INBOX_STATUSES)
+        if module:
+            sql += " AND module = ?"
+            args.append(module)
+        found = self._ctx.read().execute(sql + " GROUP BY status", args)
+        return {status: int(n) for status, n in found}
+
+    def proposal(self, proposal_id: str) -> ProposalView | None:
+        self._ctx.ensure_schema()
+        found = rows.views(self._ctx.read(), "WHERE id = ?", (proposal_id,), self._text())
+        return found[0] if found else None
+
+    @staticmethod
+    def _filters(
+        module: str | None, mission_id: str | None, status: str | None
+    ) -> tuple[list[str], list[Any]]:
         where, args = [], []
         for column, value in (("module", module), ("mission_id", mission_id), ("status", status)):
             if value:
                 where.append(f"{column} = ?")
                 args.append(value)
-        clause = (
-            "WHERE " + " AND ".join(where) + " " if where else ""
-        ) + "ORDER BY created_at DESC, planned_at DESC, iteration_id, position"
-        return [
-            rows.view(r, self._ctx.reveal_text) for r in rows.fetch(self._ctx.read(), clause, args)
-        ]
+        return where, args
 
-    def proposal(self, proposal_id: str) -> ProposalView | None:
-        self._ctx.ensure_schema()
-        row = rows.fetch_one(self._ctx.read(), proposal_id)
-        return rows.view(row, self._ctx.reveal_text) if row else None
+    def _text(self) -> Callable[[object], str] | None:
+        """How stored text becomes text for people: None = plain (no vault to open)."""
+        return self._ctx.reveal_text if self._ctx.cipher is not None else None
 
     def pending_counts(self) -> dict[str, int]:
         self._ctx.ensure_schema()
