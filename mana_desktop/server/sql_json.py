@@ -26,19 +26,21 @@ def change_json_sql(dialect: str, stream: bool) -> str:
     parts = ["'{'"]
     if not stream:
         parts.append(
-            """'"eventId":' || json_quote(id) || ',"schemaVersion":'"""
+            # Event ids are our own UUIDs: nothing in them needs escaping.
+            """'"eventId":"' || id || '","schemaVersion":'"""
             " || (CASE WHEN schema_version > 0 THEN schema_version ELSE 1 END) || ','"
         )
     parts.append(
         """'"table":' || json_quote(table_name) || ',"id":' || json_quote(record_id)"""
         """ || ',"op":"' || op || '"'"""
     )
+    # field_meta is always stored with sorted keys (changes.dumps), so json_each already walks
+    # the fields in the order Go's encoder writes map keys; `->` is NULL for a missing field.
     fields = (
-        "(SELECT ',\"fields\":{' || group_concat(item, ',') || '}' FROM ("
-        "SELECT json_quote(m.key) || ':{\"value\":' || (data -> m.fullkey)"
-        f" || ',\"{time_key}\":' || json_quote(m.value) || '}}' AS item"
-        " FROM json_each(field_meta) AS m"
-        " WHERE json_type(data, m.fullkey) IS NOT NULL ORDER BY m.key))"
+        "(SELECT ',\"fields\":{' || group_concat(json_quote(k) || ':{\"value\":' || v"
+        f" || ',\"{time_key}\":' || json_quote(at) || '}}', ',') || '}}' FROM ("
+        "SELECT m.key AS k, m.value AS at, data -> m.fullkey AS v"
+        " FROM json_each(field_meta) AS m) WHERE v IS NOT NULL)"
     )
     parts.append(
         "(CASE op"
