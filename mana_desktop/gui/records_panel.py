@@ -102,7 +102,10 @@ class RecordsPanel(QWidget):
             return
 
         def job() -> list[RecordRow]:
-            missions = {m.id: m.title for m in wb.missions()} if hasattr(wb, "missions") else {}
+            if hasattr(wb, "mission_titles"):  # titles only: no plans parsed
+                missions = wb.mission_titles()
+            else:
+                missions = {m.id: m.title for m in wb.missions()} if hasattr(wb, "missions") else {}
             return record_rows(replica, missions, info)
 
         self.session.run(job, self._loaded)

@@ -7,14 +7,20 @@ it from the cadence (manual and cron: none).
 
 from __future__ import annotations
 
+import json
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
 from mana_desktop.domain import cadence as cadence_math
 from mana_desktop.domain.changeset import ChangeSet
-from mana_desktop.domain.mission import MISSIONS_APP, MISSIONS_COLLECTION, Mission
+from mana_desktop.domain.mission import (
+    MISSIONS_APP,
+    MISSIONS_COLLECTION,
+    Mission,
+    MissionIteration,
+)
 from mana_desktop.domain.timeutil import format_ms
 from mana_desktop.workbench.context import Context, DecisionError
 from mana_desktop.workbench.messages import say
@@ -61,9 +67,23 @@ class MissionView(Mission):
 _List = list  # the class below defines a method named `list`
 
 
+def _version(record: Any, iterations: object) -> str | None:
+    """Which write of `iterations` this record holds: its LWW stamp (local writes are always
+    stamped after the value they replace, remote ones win only when newer), the writer and the
+    count. None when there is no stamp to trust (then the plans are parsed every time)."""
+    meta = (getattr(record, "field_meta", None) or {}).get("iterations")
+    if not isinstance(meta, dict) or not meta.get("at") or not isinstance(iterations, list):
+        return None
+    writer = json.dumps(meta.get("actor"), sort_keys=True, default=str)
+    return f"{meta['at']}|{meta.get('origin')}|{writer}|{len(iterations)}|{record.deleted_at}"
+
+
 class Missions:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        # Parsed iterations by mission id, with the version they were parsed from: a list of
+        # 100 missions x 100 steps spends most of its time parsing plans that rarely change.
+        self._iterations: dict[str, tuple[str, tuple[MissionIteration, ...]]] = {}
 
     def list(self, include_deleted: bool = False) -> _List[MissionView]:
         self._ctx.ensure_schema()
@@ -77,14 +97,19 @@ class Missions:
         records = self._ctx.replica.list(
             MISSIONS_APP, MISSIONS_COLLECTION, include_deleted=include_deleted
         )
-        views = [
-            self._view(
-                Mission.from_json({**self._ctx.reveal(r.data), "id": r.id}, r.deleted_at),
-                pending.get(r.id, 0),
-            )
-            for r in records
-        ]
+        views = [self._view(self._parse(r), pending.get(r.id, 0)) for r in records]
+        if not include_deleted:  # forget missions that are gone (a full list knows them all)
+            for gone in set(self._iterations) - {r.id for r in records}:
+                self._iterations.pop(gone, None)
         return sorted(views, key=lambda v: v.created_at, reverse=True)
+
+    def titles(self, include_deleted: bool = True) -> dict[str, str]:
+        """Mission id -> title for people (opened when encrypted), without parsing plans."""
+        records = self._ctx.replica.list(
+            MISSIONS_APP, MISSIONS_COLLECTION, include_deleted=include_deleted
+        )
+        titles = {r.id: r.data.get("title") for r in records}
+        return {k: self._ctx.reveal_text(v) if isinstance(v, str) else "" for k, v in titles.items()}
 
     def get(self, mission_id: str) -> MissionView | None:
         record = self._ctx.replica.get(MISSIONS_APP, MISSIONS_COLLECTION, mission_id)
@@ -99,12 +124,21 @@ class Missions:
             )
             .fetchone()
         )
-        return self._view(
-            Mission.from_json(
-                {**self._ctx.reveal(record.data), "id": record.id}, record.deleted_at
-            ),
-            int(pending),
-        )
+        return self._view(self._parse(record), int(pending))
+
+    def _parse(self, record: Any) -> Mission:
+        """The record as a Mission, reusing its parsed iterations while they are unchanged."""
+        data = self._ctx.reveal(record.data)
+        its = data.get("iterations")
+        version = _version(record, its)
+        cached = self._iterations.get(record.id)
+        if version is not None and cached is not None and cached[0] == version:
+            bare = Mission.from_json({**data, "iterations": [], "id": record.id}, record.deleted_at)
+            return replace(bare, iterations=cached[1])
+        mission = Mission.from_json({**data, "id": record.id}, record.deleted_at)
+        if version is not None:
+            self._iterations[record.id] = (version, mission.iterations)
+        return mission
 
     def _view(self, mission: Mission, pending: int) -> MissionView:
         return MissionView.of(

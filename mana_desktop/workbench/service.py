@@ -252,6 +252,10 @@ class Workbench:
     def missions(self, include_deleted: bool = False) -> list[MissionView]:
         return self._missions.list(include_deleted)
 
+    def mission_titles(self, include_deleted: bool = True) -> dict[str, str]:
+        """Mission id -> title (tombstones too: records stay attributed), no plans parsed."""
+        return self._missions.titles(include_deleted)
+
     def mission(self, mission_id: str) -> MissionView | None:
         return self._missions.get(mission_id)
 

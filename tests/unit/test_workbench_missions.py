@@ -123,3 +123,28 @@ def test_messages_in_german(wb_replica: Replica) -> None:
     wb.stage()
     [card] = wb.proposals()
     assert card.error == "„title“ fehlt, ist aber nötig."
+
+
+def test_list_reuses_parsed_plans_only_while_they_are_unchanged(
+    wb: Workbench, wb_replica: Replica
+) -> None:
+    from tests.fixtures.workbench import server_set_iterations
+
+    its = [iteration("it1", tool_step("s1", "create_task", {"title": "one"}))]
+    server_insert_mission(wb_replica, mission_data("m1", its))
+    first = wb.missions()[0]
+    assert [s.status for s in first.iterations[0].plan] == ["planned"]
+    assert wb.missions()[0].iterations is first.iterations  # parsed once, reused
+    wb.stage()  # staging writes the plan markers (a local write of `iterations`)
+    staged = wb.missions()[0]
+    assert staged.iterations is not first.iterations
+    assert [s.status for s in staged.iterations[0].plan] == ["staged"]
+    assert staged.pending == 1
+    server_set_iterations(wb_replica, "m1", [*its, iteration("it2", tool_step("s2", "create_task", {"title": "two"}))])
+    assert [i.id for i in wb.missions()[0].iterations] == ["it1", "it2"]
+    wb.edit_mission("m1", title="Renamed")  # other fields change, plans stay parsed
+    assert wb.missions()[0].title == "Renamed" and wb.mission("m1").title == "Renamed"  # type: ignore[union-attr]
+    assert wb.mission_titles() == {"m1": "Renamed"}
+    wb.delete("m1")
+    assert wb.missions() == [] and wb.mission_titles() == {"m1": "Renamed"}
+    assert wb.mission_titles(include_deleted=False) == {}
