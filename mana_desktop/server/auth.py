@@ -32,6 +32,7 @@ REFRESH_TTL_S = 7 * 24 * 3600
 # scrypt cost: 16 MiB and ~50 ms per hash on a small machine; a real KDF, not a bare hash.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 _VERIFIED_CACHE_SIZE = 4096
+_LOOKUP_CACHE_S = 5.0
 
 
 class Unauthorized(Exception):
@@ -142,6 +143,10 @@ class Auth:
         self.access_ttl_s = access_ttl_s
         self.issuer = issuer
         self._verified: dict[str, tuple[str, float]] = {}
+        # Billing and membership lookups, as upstream caches them (5 min there); our own
+        # changes clear them at once, other processes' changes show within seconds.
+        self._active: dict[str, tuple[bool, float]] = {}
+        self._spaces: dict[str, tuple[tuple[str, ...], float]] = {}
 
     # accounts
 
@@ -203,15 +208,21 @@ class Auth:
             )
             if cursor.rowcount == 0:
                 raise ValueError(f"no such user: {email}")
+        self._active.clear()
 
     def sync_active(self, user_id: str) -> bool:
+        cached = self._active.get(user_id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         row = (
             self.store.reader()
             .execute("SELECT sync_active FROM users WHERE id = ?", (user_id,))
             .fetchone()
         )
         # Unknown users (tokens minted elsewhere with our key) pass, as with credits down.
-        return True if row is None else bool(row[0])
+        active = True if row is None else bool(row[0])
+        self._active[user_id] = (active, time.monotonic() + _LOOKUP_CACHE_S)
+        return active
 
     def add_membership(self, user_id: str, space_id: str, role: str = "member") -> None:
         with self.store.write() as conn:
@@ -219,6 +230,7 @@ class Auth:
                 "INSERT OR REPLACE INTO memberships (user_id, space_id, role) VALUES (?, ?, ?)",
                 (user_id, space_id, role),
             )
+        self._spaces.clear()
 
     def foreign_spaces(self, user_id: str, spaces: set[str]) -> set[str]:
         """The given spaces that have registered members, none of them `user_id`."""
@@ -235,6 +247,9 @@ class Auth:
         return {row[0] for row in rows}
 
     def spaces(self, user_id: str) -> tuple[str, ...]:
+        cached = self._spaces.get(user_id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         rows = (
             self.store.reader()
             .execute(
@@ -242,7 +257,9 @@ class Auth:
             )
             .fetchall()
         )
-        return tuple(row[0] for row in rows if row[0])
+        spaces = tuple(row[0] for row in rows if row[0])
+        self._spaces[user_id] = (spaces, time.monotonic() + _LOOKUP_CACHE_S)
+        return spaces
 
     # login and tokens
 
