@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -147,7 +148,7 @@ def run_serve(args: argparse.Namespace) -> int:
             sse_heartbeat_s=args.heartbeat,
             access_ttl_s=args.token_ttl,
         )
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, sqlite3.Error) as exc:
         return _fail(f"cannot open {db_path}: {exc}")
     try:
         try:

@@ -141,21 +141,30 @@ class Store:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._writer = self._connect()
-        self._writer.executescript(SCHEMA)
-        last = self._writer.execute("SELECT COALESCE(MAX(created_at), 0) FROM sync_changes")
-        self.clock = StampClock(int(last.fetchone()[0]))
+        try:
+            self._writer.executescript(SCHEMA)
+            last = self._writer.execute("SELECT COALESCE(MAX(created_at), 0) FROM sync_changes")
+            # Restarting after the newest row keeps stamps increasing even if the clock stepped back.
+            self.clock = StampClock(int(last.fetchone()[0]))
+        except BaseException:
+            self._writer.close()
+            raise
         self._closed = False
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL survives process crashes; only an OS crash can lose the last commits.
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=5000")
-        # A bigger page cache keeps the five index B-trees hot while pushes stream in, and
-        # fewer, larger checkpoints write each hot page once instead of again and again.
-        conn.execute("PRAGMA cache_size=-65536")
-        conn.execute("PRAGMA wal_autocheckpoint=8192")
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL survives process crashes; only an OS crash can lose the last commits.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=5000")
+            # A bigger page cache keeps the five index B-trees hot while pushes stream in, and
+            # fewer, larger checkpoints write each hot page once instead of again and again.
+            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("PRAGMA wal_autocheckpoint=8192")
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     # -- connections -------------------------------------------------------------------

@@ -75,10 +75,14 @@ def test_serve_prints_url_serves_and_stops_cleanly(tmp_path: Path, sig: int) -> 
 
 
 def test_memory_db_and_bad_users_are_refused(tmp_path: Path) -> None:
+    not_a_db = tmp_path / "notes.txt"
+    not_a_db.write_text("not a database, just text that must survive\n" * 100)
     for args, text in (
         (["--db", ":memory:"], ":memory: is not allowed"),
         (["--db", str(tmp_path / "x.db"), "--user", "nopassword"], "EMAIL:PASSWORD"),
         (["--db", str(tmp_path / "x.db"), "--inactive-user", "ghost@example.com"], "no such user"),
+        (["--db", str(tmp_path)], "cannot open"),
+        (["--db", str(not_a_db)], "cannot open"),
     ):
         result = subprocess.run(
             [sys.executable, "-m", "mana_desktop", "serve", "--port", "0", "--no-runner", *args],
@@ -89,6 +93,8 @@ def test_memory_db_and_bad_users_are_refused(tmp_path: Path) -> None:
         assert result.returncode == 2
         assert text in result.stderr
         assert result.stdout == ""
+        assert "Traceback" not in result.stderr
+    assert not_a_db.read_text().startswith("not a database")
 
 
 def test_dialect_and_data_dir_flags_parse(tmp_path: Path) -> None:
