@@ -4,7 +4,10 @@
   number of proposal rows with a raw sqlite3 executemany into an empty table;
 - a staging pass after an unrelated change (and after one mission changed) with 100 and with
   10,000 missions in the replica (issue: flat), ratio = large / small;
-- approve to committed, p95 (issue: < 20 ms), floor: an empty replica write transaction.
+- approve to committed, p95 (issue: < 20 ms), floor: an empty replica write transaction;
+- the inbox reads with 10,000 pending cards (issue 5's first paint < 200 ms includes them):
+  `proposals()`, `inbox()`, a first page `inbox(limit=300)`, floor: a raw sqlite3 fetchall of
+  the same rows; `missions()` cold and warm, floor `mission_titles()`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from benchmarks.report import Result
 from mana_desktop.store.replica import Replica
 from mana_desktop.store.settings import Settings
+from mana_desktop.workbench import rows
 from mana_desktop.workbench.schema import ensure_schema
 from mana_desktop.workbench.service import Workbench
 
@@ -144,6 +148,40 @@ def _approve(tmp: Path, count: int) -> list[Result]:
     ]
 
 
+def _best_ms(call: Any, repeats: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
+def _reads(tmp: Path, cards: int) -> list[Result]:
+    with Replica.open(tmp / "reads.db") as replica:
+        _seed(replica, cards // 5, 5)
+        wb = Workbench(replica, Settings())
+        wb.stage()
+        assert len(wb.inbox()) == cards
+        conn = sqlite3.connect(f"file:{tmp / 'reads.db'}?mode=ro", uri=True)
+        raw = _best_ms(lambda: conn.execute(rows.VIEW_SELECT).fetchall())
+        raw_page = _best_ms(lambda: conn.execute(f"{rows.VIEW_SELECT} LIMIT 300").fetchall())
+        conn.close()
+        n = f"{cards:,} pending"
+        cold = _best_ms(wb.missions, 1)
+        return [
+            Result(AREA, f"proposals() ({n})", _best_ms(wb.proposals), "ms", floor=raw,
+                   note="best of 5; floor: raw sqlite3 fetchall of the card columns"),
+            Result(AREA, f"inbox() ({n})", _best_ms(wb.inbox), "ms", floor=raw, note="best of 5"),
+            Result(AREA, f"inbox(limit=300), first page ({n})", _best_ms(lambda: wb.inbox(limit=300)),
+                   "ms", floor=raw_page, note="best of 5; floor: raw fetch of 300 rows"),
+            Result(AREA, f"missions() cold, {cards // 5:,} missions", cold, "ms",
+                   floor=_best_ms(wb.mission_titles), note="floor: mission_titles()"),
+            Result(AREA, f"missions() warm, {cards // 5:,} missions", _best_ms(wb.missions), "ms",
+                   floor=_best_ms(wb.mission_titles), note="plans parsed before, unchanged"),
+        ]  # fmt: skip
+
+
 def run(quick: bool) -> list[Result]:
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="bench-wb-") as name:
@@ -157,6 +195,7 @@ def run(quick: bool) -> list[Result]:
         results.append(Result(AREA, f"pass after 1 mission changed, {large:,} missions", l_one, "ms", floor=s_one,
                               note=f"floor = same with {small} missions; ratio ~1 = flat"))  # fmt: skip
         results += _approve(tmp, 100 if quick else 300)
+        results += _reads(tmp, 1000 if quick else 10_000)
     return results
 
 

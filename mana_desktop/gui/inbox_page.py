@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from mana_desktop.gui.card_delegate import CardDelegate
@@ -27,6 +27,9 @@ translate = QCoreApplication.translate
 MISSIONS_KEY = ("ai", "aiMissions")
 # Cards read for the first paint of an empty page; the rest follows in a second read.
 FIRST_PAGE = CHUNK
+# The second read starts once the first page is painted, or after this long if it is not
+# (a hidden page): started earlier, its Python work would contend for the GIL with the paint.
+REST_AFTER_MS = 200
 
 
 def plain_label(text: str = "") -> QLabel:
@@ -60,6 +63,7 @@ class InboxPage(QWidget):
         self.records = RecordsPanel(session, BY_KEY[module]) if module in BY_KEY else None
         self._loading = False
         self._reload_again = False
+        self._rest_due = False
         self._build()
         self._connect()
 
@@ -157,7 +161,20 @@ class InboxPage(QWidget):
         if self.view.current_card_id() is None and self.model.card_ids():
             self.view.select_first_card()
         self._update_summary()
-        self._read_all()
+        self._rest_due = True
+        self.view.viewport().installEventFilter(self)
+        QTimer.singleShot(REST_AFTER_MS, self, self._read_rest)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._rest_due and event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, self, self._read_rest)  # after this paint is done
+        return super().eventFilter(watched, event)
+
+    def _read_rest(self) -> None:
+        if self._rest_due:
+            self._rest_due = False
+            self.view.viewport().removeEventFilter(self)
+            self._read_all()
 
     def _loaded(self, result: tuple[list[ProposalLike], dict[str, Any]]) -> None:
         self._loading = False

@@ -68,3 +68,17 @@ def test_extend_views_keeps_a_prefix_and_resets_otherwise(qtbot):
     assert model.extend_views(decided) is False
     assert resets and not model.is_partial()
     assert model.card_ids() == [v.id for v in ordered if v.id != "p16"]
+
+
+def test_a_page_that_never_paints_still_reads_the_rest(qtbot, gui_workbench):
+    wb, replica = gui_workbench
+    seed_proposals(replica, wb, missions=4, per_iteration=10, iterations=10)
+    session = Session(wb, replica=replica)
+    page = InboxPage(session, None)  # never shown: no paint event starts the second read
+    qtbot.addWidget(page)
+    try:
+        with qtbot.waitSignal(page.sig_loaded, timeout=15000):
+            page.reload()
+        assert len(page.model.card_ids()) == 400 and not page.model.is_partial()
+    finally:
+        session.close()
