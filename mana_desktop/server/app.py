@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +22,7 @@ from starlette.websockets import WebSocket
 
 from mana_desktop.domain.wire import CLIENT_ID_HEADER, MAX_BODY, SYNC_INACTIVE_BODY
 from mana_desktop.server.auth import Unauthorized
-from mana_desktop.server.changes import BadRequest
+from mana_desktop.server.changes import BadRequest, decode_body
 from mana_desktop.server.responses import json_bytes, json_response, text_error
 from mana_desktop.server.service import Forbidden, SyncService
 from mana_desktop.server.sse import open_stream
@@ -246,8 +245,8 @@ async def _json_object(request: Request) -> dict[str, Any] | None:
     if not body:
         return None
     try:
-        value = json.loads(body)
-    except ValueError:
+        value = decode_body(body)  # Go-like: lone surrogates become U+FFFD
+    except BadRequest:
         return None
     return value if isinstance(value, dict) else None
 

@@ -9,6 +9,7 @@ row is stored (upstream stores change by change and can leave a partial batch be
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +67,27 @@ def decode_body(raw: bytes) -> Any:
         raise BadRequest(f"invalid JSON: invalid character {char!r} ({exc.msg})") from None
     except ValueError as exc:
         raise BadRequest(f"invalid JSON: {exc}") from None
+    if _SURROGATE_ESCAPE.search(stripped):
+        value = _replace_lone_surrogates(value)
+    return value
+
+
+# `\ud800`-style escapes: Python keeps a lone surrogate that SQLite cannot store; Go's decoder
+# turns it into U+FFFD. Only bodies that contain such an escape pay for the walk.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _replace_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            _replace_lone_surrogates(key): _replace_lone_surrogates(item)
+            for key, item in value.items()
+        }
     return value
 
 

@@ -151,3 +151,13 @@ def test_restart_keeps_data_users_and_signing_key(server_factory, tmp_path: Path
         )
         ids = [c["id"] for c in pull(client, second).json()["serverChanges"]]
         assert ids == ["kept", "later"]
+
+
+def test_odd_login_bodies_are_clean_errors(reference_server: RunningServer) -> None:
+    with httpx.Client(base_url=reference_server.url, timeout=10) as client:
+        for body in (b'{"email":"\\ud800@x","password":"p"}', b"\xff\xfe", b"null", b"{}"):
+            response = client.post("/api/v1/auth/login", content=body)
+            assert response.status_code in (400, 401), body
+            assert response.json()["error"] in ("VALIDATION", "INVALID_CREDENTIALS")
+        refresh = client.post("/api/v1/auth/refresh", content=b'{"refreshToken":"\\udc00"}')
+        assert refresh.status_code == 401

@@ -372,8 +372,9 @@ def test_vault_routes_are_mounted(reference_server: RunningServer, client: httpx
     assert response.json()["vaultExists"] is False
 
 
-def test_writes_into_a_foreign_space_are_refused(reference_server: RunningServer,
-                                                 client: httpx.Client) -> None:
+def test_writes_into_a_foreign_space_are_refused(
+    reference_server: RunningServer, client: httpx.Client
+) -> None:
     """F9 fixed: a Space with members only takes writes from its members (the whole batch)."""
     reference_server.add_membership(ALICE, "space-alice")
     batch = [insert("ok"), {**insert("bad"), "spaceId": "space-alice"}]
@@ -382,8 +383,27 @@ def test_writes_into_a_foreign_space_are_refused(reference_server: RunningServer
     assert response.text == 'forbidden: not a member of space "space-alice" in change 1\n'
     assert row_count(reference_server) == 0
     # Spaces nobody is registered for (a personal space) stay writable; members write freely.
-    assert push(client, reference_server, [{**insert("p"), "spaceId": "_personal:bob"}],
-                user=BOB).status_code == 200
+    assert (
+        push(
+            client, reference_server, [{**insert("p"), "spaceId": "_personal:bob"}], user=BOB
+        ).status_code
+        == 200
+    )
     assert push(client, reference_server, batch, user=ALICE).status_code == 200
     reference_server.add_membership(BOB, "space-alice")
     assert push(client, reference_server, batch, user=BOB, client_id="b2").status_code == 200
+
+
+def test_lone_surrogates_become_replacement_characters(
+    reference_server: RunningServer, client: httpx.Client
+) -> None:
+    """As Go's decoder does; Python would keep them and SQLite could not store them."""
+    body = (
+        b'{"changes":[{"table":"tasks","id":"\\ud800x","op":"insert",'
+        b'"data":{"a":"\\udc00","smile":"\\ud83d\\ude00","\\udbff":1}}]}'
+    )
+    response = client.post("/sync/todo", content=body, headers=reference_server.headers(ALICE, "A"))
+    assert response.status_code == 200, response.text
+    change = pull(client, reference_server).json()["serverChanges"][0]
+    assert change["id"] == "\ufffdx"
+    assert change["data"] == {"a": "\ufffd", "smile": "\U0001f600", "\ufffd": 1}

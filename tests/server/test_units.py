@@ -267,3 +267,66 @@ def test_sql_rendering_equals_python_rendering(tmp_path: Path, dialect: str, str
         assert fallbacks == 1  # the update whose field_meta holds backslashes
     finally:
         store.close()
+
+
+def test_any_json_body_is_accepted_or_a_400() -> None:
+    """Whatever JSON arrives, decoding and validation end in rows or BadRequest, never a crash."""
+    import json
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    scalars = (
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+    )
+    values = st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+        ),
+        max_leaves=8,
+    )
+    keys = st.sampled_from(
+        [
+            "table",
+            "id",
+            "op",
+            "data",
+            "fields",
+            "deletedAt",
+            "spaceId",
+            "actor",
+            "origin",
+            "schemaVersion",
+            "eventId",
+            "x",
+        ]
+    )
+    change = st.dictionaries(
+        keys, values | st.sampled_from(["insert", "update", "delete", "t"]), max_size=7
+    )
+    body = (
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "changes": st.lists(change, max_size=4) | values,
+                "since": values,
+                "clientId": values,
+                "schemaVersion": values,
+            },
+        )
+        | values
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(body, st.sampled_from(["at", "updatedAt"]))
+    def check(value: object, dialect: str) -> None:
+        try:
+            request = parse_push(json.dumps(value).encode(), dialect)
+        except BadRequest as exc:
+            assert str(exc)
+        else:
+            assert all(row.op in ("insert", "update", "delete") for row in request.rows)
+            assert all(row.table and row.record_id for row in request.rows)
+
+    check()
