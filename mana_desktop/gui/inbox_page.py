@@ -129,14 +129,19 @@ class InboxPage(QWidget):
         wb, module = self.session.workbench, self.module
         if self.model.views() or not hasattr(wb, "inbox"):
             self._read_all()
-        else:
+            self._reload_records()
+            return
 
-            def first() -> tuple[list[ProposalLike], int]:
-                page = wb.inbox(module, limit=FIRST_PAGE)
-                pending = wb.inbox_counts(module).get("pending", 0) if len(page) == FIRST_PAGE else 0
-                return page, pending
+        def first() -> tuple[list[ProposalLike], int]:
+            page = wb.inbox(module, limit=FIRST_PAGE)
+            pending = wb.inbox_counts(module).get("pending", 0) if len(page) == FIRST_PAGE else 0
+            return page, pending
 
-            self.session.run(first, self._first_page, self._load_failed)
+        # The records below the cards are read after the first page is painted, like the rest
+        # of the cards: the worker stays quiet while the GUI thread paints.
+        self.session.run(first, self._first_page, self._first_failed)
+
+    def _reload_records(self) -> None:
         if self.records is not None:
             self.records.reload()
 
@@ -156,6 +161,7 @@ class InboxPage(QWidget):
         views, pending = result
         if len(views) < FIRST_PAGE:  # that was all of it
             self._loaded((views, {}))
+            self._reload_records()
             return
         self.model.set_first_page(views, pending)
         if self.view.current_card_id() is None and self.model.card_ids():
@@ -175,6 +181,7 @@ class InboxPage(QWidget):
             self._rest_due = False
             self.view.viewport().removeEventFilter(self)
             self._read_all()
+            self._reload_records()
 
     def _loaded(self, result: tuple[list[ProposalLike], dict[str, Any]]) -> None:
         self._loading = False
@@ -196,6 +203,10 @@ class InboxPage(QWidget):
         if self._reload_again:
             self._reload_again = False
             self.reload()
+
+    def _first_failed(self, exc: Exception) -> None:
+        self._load_failed(exc)
+        self._reload_records()
 
     def _load_failed(self, exc: Exception) -> None:
         self._loading = False

@@ -44,6 +44,9 @@ def test_first_page_paints_then_the_rest_is_appended(qtbot, gui_workbench):
         rows = [page.model.row_at(r) for r in range(len(whole) + 40)]
         assert rows == [reference.row_at(r) for r in range(len(whole) + 40)]
         assert page.view.current_card_id() == whole[0].id
+        # The records below the cards are read too (after the first page was painted).
+        assert page.records is not None
+        qtbot.waitUntil(lambda: "(0)" in page.records.heading.text(), timeout=15000)
     finally:
         session.close()
 
