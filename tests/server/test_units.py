@@ -330,3 +330,17 @@ def test_any_json_body_is_accepted_or_a_400() -> None:
             assert all(row.table and row.record_id for row in request.rows)
 
     check()
+
+
+def test_deep_nesting_is_a_400_not_a_crash() -> None:
+    for depth in (50, 2000, 20000):
+        value = "[" * depth + "]" * depth
+        head = '{"changes":[{"table":"t","id":"1","op":"update","fields":{"a":{"value":'
+        body = (head + value + ',"at":""}}}]}').encode()
+        try:
+            rows = parse_push(body, "at").rows
+        except BadRequest as exc:
+            assert str(exc) == "invalid JSON: exceeded max depth"
+            assert depth > 50
+        else:
+            assert depth == 50 and len(rows) == 1
