@@ -37,9 +37,30 @@ _WIRE_ENCODER = json.JSONEncoder(separators=_JSON_SEP, ensure_ascii=False)
 _quote: Any = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.encode_basestring
 
 
+def _c_encoder(sort_keys: bool) -> Any:
+    """The C encoder behind json.dumps, built once (JSONEncoder.encode builds one per call).
+    NaN and Infinity are refused (ValueError): stored JSON must stay valid for SQLite."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has the C accelerator
+        encoder = json.JSONEncoder(
+            separators=_JSON_SEP, sort_keys=sort_keys, ensure_ascii=False, allow_nan=False
+        )
+        return lambda value, _level: [encoder.encode(value)]
+    return make(None, _no_default, _quote, None, ":", ",", sort_keys, False, False)
+
+
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_STORE_C_ENCODER = _c_encoder(True)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON text with sorted keys (JSONB does not keep key order either)."""
-    return _STORE_ENCODER.encode(value)
+    if type(value) is str:  # the C encoder wants a container or a scalar; strings are quick
+        return str(_quote(value))
+    return "".join(_STORE_C_ENCODER(value, 0))
 
 
 # -- decoding the body ------------------------------------------------------------------
@@ -217,17 +238,34 @@ def _prepare_one(
     actors: _ActorTexts,
 ) -> PendingRow:
     where = "Changeset.changes"
-    table = _string(change, "table", where)
-    record_id = _string(change, "id", where)
-    op = _string(change, "op", where)
-    _string(change, "eventId", where)
-    deleted_at = _string(change, "deletedAt", where)
+    get = change.get
+    # Fast path for well-typed strings; _string reports the Go-style error otherwise.
+    table = get("table")
+    if type(table) is not str:
+        table = _string(change, "table", where)
+    record_id = get("id")
+    if type(record_id) is not str:
+        record_id = _string(change, "id", where)
+    op = get("op")
+    if type(op) is not str:
+        op = _string(change, "op", where)
+    if "eventId" in change:
+        _string(change, "eventId", where)
+    deleted_at = get("deletedAt")
+    if type(deleted_at) is not str:
+        deleted_at = _string(change, "deletedAt", where)
     data = _object(change, "data", where, "map[string]interface {}")
     fields = _object(change, "fields", where, "map[string]*sync.FieldChange")
     schema = _int(change, "schemaVersion", where)
     head = dialect == DIALECT_AT
-    top_space = _string(change, "spaceId", where) if head else ""
-    origin = _string(change, "origin", where) if head else ""
+    top_space = origin = ""
+    if head:
+        top_space = get("spaceId")
+        if type(top_space) is not str:
+            top_space = _string(change, "spaceId", where)
+        origin = get("origin")
+        if type(origin) is not str:
+            origin = _string(change, "origin", where)
     if op not in OPS:
         raise BadRequest(f"invalid op {json.dumps(op)} in change {index}")
     if not table or not record_id:
