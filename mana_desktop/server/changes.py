@@ -258,7 +258,8 @@ def _prepare_one(
     fields = _object(change, "fields", where, "map[string]*sync.FieldChange")
     schema = _int(change, "schemaVersion", where)
     head = dialect == DIALECT_AT
-    top_space = origin = ""
+    top_space: Any = ""
+    origin: Any = ""
     if head:
         top_space = get("spaceId")
         if type(top_space) is not str:
