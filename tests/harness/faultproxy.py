@@ -102,6 +102,7 @@ class FaultProxy:
         self._thread: threading.Thread | None = None
         self._release: asyncio.Event | None = None
         self._conns: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # strong refs: aborted handlers stay alive
         self.port = 0
 
     # -- life cycle -----------------------------------------------------------------------
@@ -247,6 +248,10 @@ class FaultProxy:
             _reset(writer)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)  # type: ignore[arg-type]
+            task.add_done_callback(self._tasks.discard)
         self._conns.add(writer)
         try:
             await self._serve_one(reader, writer)
