@@ -127,14 +127,17 @@ def check_promises(
     index: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         index[(row["client"], row["id"], row["op"])].append(row)
-    problems, counts = [], {"edits": 0, "decisions": 0}
+    problems: list[str] = []
+    counts = {"edits": 0, "decisions": 0, "offline_edits": 0, "offline_decisions": 0}
     for entry in logs:
         if entry.get("kind") == "edit":
             counts["edits"] += 1
+            counts["offline_edits"] += bool(entry.get("offline"))
             if not _edit_on_server(entry, index):
                 problems.append(f"lost edit: {entry}")
         elif entry.get("kind") == "decision":
             counts["decisions"] += 1
+            counts["offline_decisions"] += bool(entry.get("offline"))
             record = merged.get("ai", "aiMissions", entry["mission"])
             step = None
             if record is not None:

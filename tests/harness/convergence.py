@@ -108,9 +108,10 @@ class Zygote:
         self._buffer = b""
         self._seen: dict[str, dict[int, int]] = {"pid": {}, "ready": {}, "exit": {}}
 
-    def spawn(self, seed: int, rounds: int, timeout: float) -> int:
+    def spawn(self, seed: int, rounds: int, timeout: float, offline: bool = False) -> int:
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"seed": seed, "rounds": rounds}).encode() + b"\n")
+        request = {"seed": seed, "rounds": rounds, "offline": offline}
+        self.proc.stdin.write(json.dumps(request).encode() + b"\n")
         self.proc.stdin.flush()
         return self._wait(lambda: next(iter(self._seen["pid"]), None), timeout, pop="pid")
 
@@ -282,7 +283,8 @@ class Harness:
         if client.zygote is None:
             client.zygote = Zygote(client.command("--zygote", str(client.err_path)))
         zygote = client.zygote
-        pid = zygote.spawn(seed, self.config.rounds_per_life, READY_TIMEOUT_S)
+        pid = zygote.spawn(seed, self.config.rounds_per_life, READY_TIMEOUT_S,
+                           offline=client.proxy.offline)
         if pid is None:
             self._crash(client, "the zygote did not fork a life")
             return

@@ -27,12 +27,18 @@ PRIORITIES = ("low", "medium", "high")
 
 
 class ActionLog:
-    """Append-only JSON lines; each write is one `write(2)`, so SIGKILL never tears a line."""
+    """Append-only JSON lines; each write is one `write(2)`, so SIGKILL never tears a line.
 
-    def __init__(self, path: Path) -> None:
+    `offline` tags every entry of a life that ran with its proxy offline (those are the
+    offline edits and decisions the checks count separately)."""
+
+    def __init__(self, path: Path, offline: bool = False) -> None:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self.offline = offline
 
     def add(self, **entry: Any) -> None:
+        if self.offline:
+            entry["offline"] = True
         os.write(self._fd, (json.dumps(entry, sort_keys=True) + "\n").encode())
 
 
@@ -188,7 +194,8 @@ def zygote(data_dir: Path, log_path: Path, err_path: Path) -> int:
                 err = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
                 os.dup2(err, 2)
                 os.write(2, f"--- life pid {os.getpid()} seed {request['seed']}\n".encode())
-                life = Life(data_dir, ActionLog(log_path), random.Random(request["seed"]))
+                log = ActionLog(log_path, offline=bool(request.get("offline")))
+                life = Life(data_dir, log, random.Random(request["seed"]))
                 out(ready=os.getpid())
                 life.run(int(request["rounds"]))
                 life.replica.close()
