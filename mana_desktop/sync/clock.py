@@ -13,6 +13,8 @@ import statistics
 from collections import deque
 from datetime import datetime
 
+COARSE_AGREEMENT_S = 5.0
+
 
 class ClockSkew:
     """Median of the last samples of server-minus-local time, in seconds."""
@@ -22,11 +24,22 @@ class ClockSkew:
         self._coarse: deque[float] = deque(maxlen=keep)
 
     def add_precise(self, server_time: datetime, sent: datetime, received: datetime) -> None:
-        self._samples.append(_offset(server_time, sent, received))
+        offset = _offset(server_time, sent, received)
+        coarse = self.coarse
+        # A syncedUntil that disagrees with the Date header is the server's bug (a cursor in
+        # 2099), not its clock: it must not poison the estimate used to catch such cursors.
+        if coarse is not None and abs(offset - coarse) > COARSE_AGREEMENT_S:
+            return
+        self._samples.append(offset)
 
     def add_date_header(self, server_time: datetime, sent: datetime, received: datetime) -> None:
         # The Date header truncates to the second: its true value is up to 1 s later.
         self._coarse.append(_offset(server_time, sent, received) + 0.5)
+
+    @property
+    def coarse(self) -> float | None:
+        """The estimate from Date headers alone (what a bogus cursor cannot move)."""
+        return round(statistics.median(self._coarse), 3) if self._coarse else None
 
     @property
     def estimate(self) -> float | None:

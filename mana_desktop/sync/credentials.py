@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from mana_desktop.sync.errors import AuthError, SignedOutError
+from mana_desktop.sync.errors import AuthError, SignedOutError, describe_transport_error
 from mana_desktop.sync.ports import ProfileLike
 from mana_desktop.sync.secrets import SecretStore
 
@@ -245,8 +245,8 @@ def _post(client: httpx.Client, url: str, body: dict[str, Any]) -> httpx.Respons
     try:
         return client.post(url, json=body)
     except httpx.HTTPError as exc:
-        # The exception text names the URL only, never the body, but stay with our own words.
-        raise AuthError(f"Cannot reach the server ({type(exc).__name__}).", network=True) from None
+        message, network = describe_transport_error(exc)
+        raise AuthError(f"Cannot reach the server: {message}.", network=network) from None
 
 
 def _json_or_error(response: httpx.Response, doing: str) -> dict[str, Any]:

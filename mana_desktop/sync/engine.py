@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 OVERLAP_S = 2.0  # re-read this much before each stored cursor (spec §14.3, finding F2)
 PULL_CONCURRENCY = 4
+MAX_CURSOR_AHEAD_S = 600.0  # a cursor beyond the server's "now" plus this is not stored
 PAUSE_PROBE_S = 300.0  # billing status is cached 5 min server-side; ask again after that
 LOCAL_DEBOUNCE_S = 0.2  # let a burst of local writes go out as one push
 ONCE_ATTEMPTS = 4  # run_once retries a retryable failure this many times in all
@@ -427,7 +428,7 @@ class SyncEngine:
             self._board.update(progress=0.0)
         puller = Puller(client, self._apply, overlap_s=self._overlap_s,
                         concurrency=self._pull_concurrency, scrub=self._scrub,
-                        journal=self._journal)
+                        journal=self._journal, cursor_limit=self._cursor_limit())
         await puller.pull(keys, stored, report, progress,
                           lambda value: self._board.update(progress=value),
                           probe_first=self._failing)
@@ -448,6 +449,10 @@ class SyncEngine:
                                              event_dedup=True)
         finally:
             self._tls.applying = False
+
+    def _cursor_limit(self) -> datetime:
+        """The latest cursor we store: the server's now by its Date header, plus a margin."""
+        return utc_now() + timedelta(seconds=(self.clock.coarse or 0.0) + MAX_CURSOR_AHEAD_S)
 
     def _server_now(self) -> datetime:
         return utc_now() + timedelta(seconds=self.clock.estimate or 0)

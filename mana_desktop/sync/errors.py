@@ -57,3 +57,27 @@ class AuthError(SyncError):
         self.status = status
         self.code = code
         self.network = network
+
+
+def describe_transport_error(exc: BaseException) -> tuple[str, bool]:
+    """Words for an httpx transport failure, and whether it means "no network".
+
+    Our own words only (httpx texts may carry URLs). A TLS certificate the system does not
+    trust is named as such: it is not "offline", and retrying will not fix it.
+    """
+    import ssl
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            detail = seen.verify_message or "verify failed"
+            return f"the server's TLS certificate is not trusted ({detail})", False
+        if isinstance(seen, ssl.SSLError):
+            return f"TLS error talking to the server ({seen.reason or 'handshake failed'})", False
+        seen = seen.__cause__ or seen.__context__
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return "the server's TLS certificate is not trusted", False
+    import httpx
+
+    network = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.NetworkError)
+    return f"network error ({type(exc).__name__})", network

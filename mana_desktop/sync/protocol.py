@@ -27,6 +27,7 @@ from mana_desktop.sync.errors import (
     RejectedError,
     RetryableError,
     SignedOutError,
+    describe_transport_error,
 )
 from mana_desktop.sync.sse import SseEvent, aparse_lines
 
@@ -165,7 +166,7 @@ class SyncClient:
     def _page(self, response: httpx.Response) -> SyncPage:
         try:
             body = json.loads(response.content)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise RetryableError("the server's answer is not JSON", status=response.status_code
                                  ) from None
         if not isinstance(body, dict):
@@ -211,10 +212,10 @@ async def _auth_call(fn: Callable[..., str], *args: Any) -> str:
 
 
 def _transport_error(exc: httpx.HTTPError) -> RetryableError:
-    network = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.NetworkError)
-    # Our words only: httpx texts can carry URLs, and a reply cut off mid-way (a server
-    # panic, §15.5) is retried like a network error, not treated as a 4xx.
-    return RetryableError(f"network error ({type(exc).__name__})", network=network)
+    # A reply cut off mid-way (a server panic, §15.5) is retried like a network error, not
+    # treated as a 4xx.
+    message, network = describe_transport_error(exc)
+    return RetryableError(message, network=network)
 
 
 def _reason(response: httpx.Response) -> str:

@@ -63,7 +63,8 @@ class Puller:
 
     def __init__(self, client: SyncClient, apply: Apply, *, overlap_s: float,
                  concurrency: int, scrub: Callable[[str], str],
-                 journal: Callable[..., None]) -> None:
+                 journal: Callable[..., None], cursor_limit: datetime) -> None:
+        self.cursor_limit = cursor_limit
         self.client = client
         self.apply = apply
         self.overlap_s = overlap_s
@@ -107,6 +108,11 @@ class Puller:
                                     app=app, collection=collection, status=exc.status)
             return
         while True:
+            if page.has_more and not _advances(since, page.synced_until):
+                # A server that says hasMore without moving its cursor would spin us forever.
+                await self._refuse(key, report, f"paging does not advance ({page.synced_until})")
+                page = SyncPage(page.changes, page.synced_until, False)
+            since = page.synced_until
             ahead = (asyncio.create_task(self.client.pull(app, collection, page.synced_until))
                      if page.has_more else None)
             try:
@@ -124,11 +130,32 @@ class Puller:
                 return
             page = await ahead
 
+    async def _refuse(self, key: Key, report: SyncReport, why: str) -> None:
+        text = f"pull {key[0]}/{key[1]}: {self.scrub(why)}"
+        report.errors.append(text)
+        await asyncio.to_thread(self.journal, "error", text, app=key[0], collection=key[1])
+
     def _apply_page(self, key: Key, page: SyncPage, stored: str | None,
-                    report: SyncReport) -> str:
-        cursor = later_cursor(stored, page.synced_until)
+                    report: SyncReport) -> str | None:
+        cursor: str | None = later_cursor(stored, page.synced_until)
+        when = try_parse_instant(cursor) if cursor else None
+        if when is not None and when > self.cursor_limit:
+            # A cursor in the future would skip every change until then: apply the page,
+            # keep the old cursor, and say so.
+            text = (f"pull {key[0]}/{key[1]}: the server's cursor {page.synced_until} is in "
+                    f"the future; not stored")
+            report.errors.append(self.scrub(text))
+            self.journal("error", self.scrub(text), app=key[0], collection=key[1])
+            cursor = None
         result: Any = self.apply(key[0], page.changes, collection=key[1], cursor=cursor)
         report.pulled += result.applied
         report.duplicates += result.duplicates
         report.dropped += result.dropped
-        return cursor
+        return cursor or stored
+
+
+def _advances(since: str, cursor: str) -> bool:
+    old, new = try_parse_instant(since), try_parse_instant(cursor)
+    if old is None or new is None:
+        return since != cursor
+    return new > old

@@ -100,13 +100,14 @@ class SecretStore:
         except FileNotFoundError:
             return None
         data = _decode(text)
-        if data is None or data.get("account") != account:
+        if data is None or data.get("account") != _account_key(account):
             return None
         secret = data.get("secret")
         return secret if isinstance(secret, dict) else None
 
     def _save_file(self, account: str, text: str) -> None:
-        payload = json.dumps({"account": account, "secret": json.loads(text)})
+        # The file holds secrets only: the account is named by a short digest.
+        payload = json.dumps({"account": _account_key(account), "secret": json.loads(text)})
         tmp = self.file_path.with_suffix(".tmp")
         # Created 0600 from the first byte (never chmod after writing: a window of 0644).
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -127,3 +128,7 @@ def _decode(text: str | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def _account_key(account: str) -> str:
+    return hashlib.sha256(account.strip().lower().encode("utf-8")).hexdigest()[:12]

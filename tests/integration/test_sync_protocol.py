@@ -151,3 +151,29 @@ def test_401_after_refresh_means_signed_out(reference_server: RunningServer) -> 
 
     _run(go())
     assert tokens.refreshed == 1
+
+
+def test_clock_skew_ignores_a_cursor_that_disagrees_with_the_date_header() -> None:
+    from mana_desktop.domain.timeutil import parse_instant
+    from mana_desktop.sync.clock import ClockSkew
+
+    clock = ClockSkew()
+    sent = utc_now()
+    received = sent + timedelta(milliseconds=20)
+    clock.add_date_header(sent.replace(microsecond=0) + timedelta(seconds=3), sent, received)
+    clock.add_precise(parse_instant("2099-01-01T00:00:00Z"), sent, received)
+    assert clock.estimate is not None and 2.0 < clock.estimate < 4.0
+    clock.add_precise(sent + timedelta(seconds=3.2), sent, received)
+    assert clock.estimate is not None and 3.0 < clock.estimate < 3.3
+
+
+def test_deeply_nested_answer_is_a_retryable_error() -> None:
+    import httpx
+
+    from mana_desktop.sync.errors import RetryableError
+
+    body = b'{"serverChanges":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    client = SyncClient("http://127.0.0.1:9", "c", _Tokens.__new__(_Tokens))
+    with pytest.raises(RetryableError):
+        client._page(httpx.Response(200, content=body))
+    _run(client.aclose())
