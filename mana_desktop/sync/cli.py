@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mana_desktop.cli import add_data_dir_option
@@ -30,21 +31,45 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     login.add_argument("--auth-url", metavar="URL",
                        help="the mana-auth URL when it differs from --server")
     add_data_dir_option(login)
-    login.set_defaults(handler=cmd_login)
+    login.set_defaults(handler=_guarded(cmd_login))
 
     logout = subparsers.add_parser("logout", help="sign out and forget the stored token")
     add_data_dir_option(logout)
-    logout.set_defaults(handler=cmd_logout)
+    logout.set_defaults(handler=_guarded(cmd_logout))
 
     sync = subparsers.add_parser("sync", help="sync with the server (until interrupted)")
     sync.add_argument("--once", action="store_true", help="one full pull and push, then exit")
     add_data_dir_option(sync)
-    sync.set_defaults(handler=cmd_sync)
+    sync.set_defaults(handler=_guarded(cmd_sync))
 
     status = subparsers.add_parser("status", help="show the sync status of the profile")
     status.add_argument("--json", action="store_true", help="print one JSON object")
     add_data_dir_option(status)
-    status.set_defaults(handler=cmd_status)
+    status.set_defaults(handler=_guarded(cmd_status))
+
+
+def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Run a handler; a bad profile (settings file, database, disk) is one clear line and
+    exit 1, never a traceback, and the file in question is left as it is."""
+
+    def run(args: argparse.Namespace) -> int:
+        import sqlite3
+
+        from mana_desktop.store.models import StoreError
+        from mana_desktop.store.schema import SchemaError
+        from mana_desktop.store.settings import SettingsError
+
+        try:
+            return handler(args)
+        except (SettingsError, StoreError, SchemaError) as exc:
+            _err(f"error: {exc}")
+        except sqlite3.DatabaseError as exc:
+            _err(f"error: the profile database cannot be used: {exc}")
+        except OSError as exc:
+            _err(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        return 1
+
+    return run
 
 
 def _profile(args: argparse.Namespace) -> Any:
