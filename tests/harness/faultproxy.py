@@ -35,7 +35,7 @@ import socket
 import struct
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -94,6 +94,7 @@ class FaultProxy:
         self._rng = random.Random(seed)
         self._rules: list[Rule] = []
         self._lock = threading.Lock()
+        self._seen = threading.Condition(self._lock)  # notified on every request decided
         self._offline = False
         self._events: list[Event] = []
         self._seq = 0
@@ -204,6 +205,11 @@ class FaultProxy:
         with self._lock:
             return list(self._events)
 
+    def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Block until `predicate()` holds (re-checked after every request), or the timeout."""
+        with self._seen:
+            return self._seen.wait_for(predicate, timeout)
+
     def counts(self) -> Counter[str]:
         """How many requests got each fault ("forwarded" for untouched ones)."""
         return Counter(e.fault or "forwarded" for e in self.events())
@@ -214,6 +220,7 @@ class FaultProxy:
             self._seq += 1
             if self._offline:
                 self._events.append(Event(self._seq, method, target, "offline"))
+                self._seen.notify_all()
                 return "offline"
             chosen: Rule | None = None
             for rule in self._rules:
@@ -226,6 +233,7 @@ class FaultProxy:
             if chosen is not None:
                 chosen.fired += 1
             self._events.append(Event(self._seq, method, target, chosen.kind if chosen else None))
+            self._seen.notify_all()
             return chosen
 
     # -- the asyncio side -------------------------------------------------------------------
@@ -256,6 +264,8 @@ class FaultProxy:
         try:
             await self._serve_one(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
+            pass
+        except asyncio.CancelledError:  # the proxy is stopping: end quietly
             pass
         finally:
             self._conns.discard(writer)
