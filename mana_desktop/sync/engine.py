@@ -79,6 +79,7 @@ class SyncEngine:
         self._pull_concurrency = max(1, pull_concurrency)
         settings = profile.load_settings()
         self._server_url: str | None = settings.server_url
+        self._explicit_poll = poll_interval_s
         self._poll_s = float(poll_interval_s if poll_interval_s is not None
                              else settings.poll_interval_s)
         self.subscriptions = parse_subscriptions(settings.subscriptions)
@@ -351,6 +352,8 @@ class SyncEngine:
     async def _cycle_locked(self, client: SyncClient, report: SyncReport) -> None:
         if not self._server_url:
             raise SignedOutError("No server configured: run `mana-desktop login` first.")
+        if self._pull_all:
+            await asyncio.to_thread(self._reload_settings)
         if self._pull_all or self._pull_keys:
             keys = list(self.subscriptions) if self._pull_all else sorted(self._pull_keys)
             self._pull_all = False
@@ -449,6 +452,27 @@ class SyncEngine:
                                              event_dedup=True)
         finally:
             self._tls.applying = False
+
+    def _reload_settings(self) -> None:
+        """Pick up subscriptions and the poll interval changed by the app or the CLI (a
+        settings file that cannot be read keeps the current ones; the store names the error)."""
+        try:
+            settings = self.profile.load_settings()
+        except Exception as exc:
+            log.warning("settings not reloaded: %s", exc)
+            return
+        subscriptions = parse_subscriptions(settings.subscriptions)
+        if self._explicit_poll is None:
+            self._poll_s = float(settings.poll_interval_s)
+        if subscriptions != self.subscriptions:
+            self.subscriptions = subscriptions
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._restart_live)
+
+    def _restart_live(self) -> None:
+        if self._live is not None:
+            self._stop_live()
+            self._start_live()
 
     def _cursor_limit(self) -> datetime:
         """The latest cursor we store: the server's now by its Date header, plus a margin."""

@@ -116,3 +116,17 @@ def test_pending_batches_of_at_most_200_in_order(
     b = sync_client_factory(server.url, subscriptions=TODO)
     assert b.engine.run_once().ok
     assert {r.id for r in b.replica.list("todo", "tasks")} == set(ids)
+
+
+def test_new_subscriptions_are_picked_up_without_a_restart(
+        reference_server: RunningServer, sync_client_factory: SyncClientFactory) -> None:
+    side = sync_client_factory(reference_server.url, subscriptions=["todo/tasks"])
+    reference_server.append_changes("alice@example.com", "notes", [
+        {"table": "notes", "id": "n1", "op": "insert", "data": {"id": "n1", "text": "hi"}}])
+    assert side.engine.run_once().ok
+    assert side.replica.get("notes", "notes", "n1") is None
+    settings = side.profile.load_settings()
+    side.profile.save_settings(settings.model_copy(
+        update={"subscriptions": ["todo/tasks", "notes/notes"]}))
+    assert side.engine.run_once().ok
+    assert side.replica.get("notes", "notes", "n1") is not None
