@@ -118,8 +118,6 @@ def test_deep_nesting_does_not_crash(replica: Replica) -> None:
     assert result.applied + result.dropped == 2
 
 
-@pytest.mark.xfail(strict=False, reason="BUG: store/apply.py apply_page raises UnicodeEncodeError "
-                   "on a lone surrogate ('\\ud800', legal in JSON) and the whole page fails")
 def test_lone_surrogates_do_not_crash(replica: Replica) -> None:
     """JSON can carry `\\ud800`, which is not encodable as UTF-8."""
     change = json.loads('{"table":"tasks","id":"s1","op":"insert","data":{"id":"s1","title":"a\\ud800b"}}')
@@ -150,8 +148,6 @@ def test_year_2099_stamp_does_not_crash(replica: Replica) -> None:
     assert result.applied + result.dropped == 2
 
 
-@pytest.mark.xfail(strict=False, reason="BUG? a far-future `at` wins every later edit forever "
-                   "and leaves no journal entry (sync-protocol §12 F13/skew)")
 def test_year_2099_stamp_is_journaled(replica: Replica) -> None:
     replica.apply_remote(APP, [_update("keep", "priority", "high", "2099-01-01T00:00:00.000Z")],
                          collection=TABLE)

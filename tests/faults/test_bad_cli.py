@@ -41,8 +41,6 @@ BAD_SETTINGS: dict[str, tuple[bytes, str | None]] = {
 }
 
 
-SYNC_CLI_BUG = ("BUG: sync/cli.py cmd_status and cmd_sync do not catch SettingsError from "
-                "Profile.load_settings: a bad settings.json prints a traceback")
 NON_UTF8_BUG = ("BUG: store/settings.py load_settings lets UnicodeDecodeError escape for a "
                 "non-UTF-8 file (only OSError and JSON errors become SettingsError)")
 
@@ -51,9 +49,7 @@ NON_UTF8_BUG = ("BUG: store/settings.py load_settings lets UnicodeDecodeError es
 @pytest.mark.parametrize("name", sorted(BAD_SETTINGS))
 def test_bad_settings_file_is_named_and_kept(tmp_path: Path, name: str, command: list[str],
                                              request: pytest.FixtureRequest) -> None:
-    if command[0] in ("status", "sync"):
-        request.applymarker(pytest.mark.xfail(strict=False, reason=SYNC_CLI_BUG))
-    elif name == "binary garbage":
+    if name == "binary garbage":
         request.applymarker(pytest.mark.xfail(strict=False, reason=NON_UTF8_BUG))
     content, field = BAD_SETTINGS[name]
     data_dir = tmp_path / "profile"
@@ -83,8 +79,6 @@ def test_sync_without_login(tmp_path: Path) -> None:
     _clean_failure(_cli("sync", "--once", "--data-dir", str(tmp_path / "p")), "not signed in")
 
 
-@pytest.mark.xfail(strict=False, reason="BUG: domain/paths.py resolve_data_dir raises "
-                   "FileExistsError (traceback) when --data-dir names a regular file")
 def test_data_dir_is_a_file(tmp_path: Path) -> None:
     f = tmp_path / "file"
     f.write_text("x")
