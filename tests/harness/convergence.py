@@ -55,6 +55,9 @@ class Config:
     offline_rate: float = 0.2
     fault_rate: float = 0.4
     runner_every_s: float = 0.4
+    # Iterations pile up in two mission records that every life stages; past this many the
+    # runner stops planning so long runs stay linear (decisions continue on what is open).
+    max_iterations: int = 300
     progress: bool = False
 
 
@@ -324,6 +327,9 @@ class Harness:
 
     def _runner_loop(self) -> None:
         while not self.stop.wait(self.config.runner_every_s * (0.5 + self.rng.random())):
+            with self.lock:
+                if self.result.counts["iterations_planned"] >= self.config.max_iterations:
+                    return
             try:
                 stats = self.runner.tick()
                 self._count("runner_ticks")
