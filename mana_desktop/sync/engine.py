@@ -104,6 +104,7 @@ class SyncEngine:
         self._urgent = False  # cut a backoff wait short (sync_now, set_offline)
         self._journaled: tuple[str, str | None] | None = None
         self._main_task: asyncio.Task[None] | None = None
+        self._stopped_streams: list[asyncio.Task[None]] = []
 
     # ===== public API (any thread) =====
     def start(self) -> None:
@@ -498,7 +499,8 @@ class SyncEngine:
 
     def _stop_live(self) -> None:
         if self._live is not None:
-            self._live.stop()
+            self._stopped_streams = [t for t in self._stopped_streams if not t.done()]
+            self._stopped_streams.extend(self._live.stop())
             self._live = None
 
     def _live_since(self, app: str) -> str:
@@ -519,6 +521,9 @@ class SyncEngine:
 
     async def _close_client(self) -> None:
         self._stop_live()
+        # Let cancelled streams finish (their connections close) before the client goes.
+        streams, self._stopped_streams = self._stopped_streams, []
+        await asyncio.gather(*streams, return_exceptions=True)
         if self._client is not None:
             client, self._client = self._client, None
             self._requests_done += client.requests

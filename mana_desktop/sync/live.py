@@ -54,11 +54,13 @@ class LiveChannel:
             self._tasks.append(asyncio.create_task(self._run(app, collections),
                                                    name=f"sse-{app}"))
 
-    def stop(self) -> None:
-        for task in self._tasks:
+    def stop(self) -> list[asyncio.Task[None]]:
+        """Cancel the streams; returns their tasks so a closing loop can await them."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
-        self._tasks.clear()
         self.connected.clear()
+        return tasks
 
     async def _run(self, app: str, collections: list[str]) -> None:
         backoff = Backoff(self._backoff_base)

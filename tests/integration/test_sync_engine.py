@@ -79,6 +79,8 @@ def test_initial_sync_of_2500_rows_pages_and_stores_cursors(
     status = side.engine.status()
     assert status.state == "idle" and status.last_pull_at is not None
     assert "todo/tasks" in status.cursors
+    # Same machine: the server's clock is ours (up to request latency).
+    assert status.clock_skew_s is not None and abs(status.clock_skew_s) < 2.0
 
     # A second pass re-reads only the overlap window and applies nothing twice.
     again = side.engine.run_once()
