@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from mana_desktop.domain import changeset as cs
 from mana_desktop.domain.changeset import ChangeSet
+from mana_desktop.domain.crypto import RecordCipher
 from mana_desktop.store import outbox
 from mana_desktop.store.apply import apply_page, store_cursor
 from mana_desktop.store.events import EventMemory
@@ -62,6 +63,7 @@ class Replica:
         self._watcher: CommitWatcher | None = None
         self._closed = False
         self.default_space_id: str | None = None
+        self.cipher: RecordCipher | None = None
         self.client_id = self._ensure_client_id()
         self._events.refresh(writer)
 
@@ -257,10 +259,18 @@ class Replica:
     def write(self, group: str | None = None, hold_s: float = 0.0) -> Iterator[WriteTx]:
         """One local transaction: `tx.insert/update/soft_delete`, `tx.conn` for own tables."""
         with self._transaction() as (conn, changed):
-            tx = WriteTx(conn, group, hold_s, self.default_space_id)
+            tx = WriteTx(conn, group, hold_s, self.default_space_id, self.cipher)
             yield tx
             tx.finish()
             cs.merge_into(changed, tx.changed)
+
+    def set_cipher(self, cipher: RecordCipher | None) -> None:
+        """Seal local writes with the user's `RecordCipher` from now on (None: plaintext).
+
+        Reads never decrypt (ciphertext at rest, like the webapp's IndexedDB); remote changes
+        are stored as they arrive. A write that needs sealing while the vault is locked
+        raises `VaultLockedError` out of `write()`, and nothing of it is kept."""
+        self.cipher = cipher
 
     def undo_group(self, group: str) -> ChangeSet:
         """Restore what `group` changed; raises UndoExpired once any of it was sent."""

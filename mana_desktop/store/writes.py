@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from mana_desktop.domain import changeset as cs
 from mana_desktop.domain.changeset import ChangeSet
+from mana_desktop.domain.crypto import RecordCipher
 from mana_desktop.domain.lww import RecordState, Stamp, next_local_at, origin_of, wire_at
 from mana_desktop.domain.timeutil import format_micro, format_ms, now_ms, utc_now
 from mana_desktop.store.journal import write_journal
@@ -32,8 +33,12 @@ class WriteTx:
         group: str | None,
         hold_s: float,
         default_space_id: str | None,
+        cipher: RecordCipher | None = None,
     ) -> None:
         self.conn = conn
+        # With a cipher, inserts get the tenancy stamps and every write seals the registry's
+        # fields (docs/encryption.md): all writers are covered here, ciphertext at rest.
+        self.cipher = cipher
         self.group = group
         self.changed: ChangeSet = {}
         self.default_space_id = default_space_id
@@ -67,6 +72,10 @@ class WriteTx:
         space = space_id or record.get("spaceId") or self.default_space_id
         if space and "spaceId" not in record:
             record["spaceId"] = space
+        if self.cipher is not None:
+            # Raises VaultLockedError before anything is written; the caller's write() rolls back.
+            record = self.cipher.seal_insert(collection, record)
+            space = record.get("spaceId")
         origin = origin or origin_of(actor)
         stamp: Stamp = (next_local_at(now, None), origin, actor)
         state = RecordState(record, dict.fromkeys(record, stamp))
@@ -92,6 +101,8 @@ class WriteTx:
         if not fields:
             return
         state = self._existing(app, collection, record_id)
+        if self.cipher is not None:
+            fields = self.cipher.seal_update(collection, fields, existing=state.data)
         self._save_previous(app, collection, record_id, state)
         origin = origin or origin_of(actor)
         now = now_ms()
@@ -152,6 +163,9 @@ class WriteTx:
     ) -> None:
         change["actor"] = actor
         change["origin"] = origin
+        if self.cipher is not None:
+            # The real personal Space id replaces the sentinel once it is known.
+            space_id = self.cipher.context.wire_space_id(space_id)
         if space_id:
             change["spaceId"] = space_id
         self.conn.execute(

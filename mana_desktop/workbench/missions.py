@@ -7,14 +7,17 @@ it from the cadence (manual and cron: none).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
 from mana_desktop.domain import cadence as cadence_math
 from mana_desktop.domain.changeset import ChangeSet
+from mana_desktop.domain.crypto import VaultLockedError
 from mana_desktop.domain.mission import (
     MISSIONS_APP,
     MISSIONS_COLLECTION,
@@ -24,6 +27,7 @@ from mana_desktop.domain.mission import (
 from mana_desktop.domain.timeutil import format_ms
 from mana_desktop.workbench.context import Context, DecisionError
 from mana_desktop.workbench.messages import say
+from mana_desktop.workbench.staging import VAULT_LOCKED
 
 EDITABLE = {
     "title": "title",
@@ -170,7 +174,7 @@ class Missions:
         user_id = self._ctx.setting("user_id", None)
         if user_id:
             data["userId"] = user_id
-        with self._ctx.replica.write() as tx:
+        with self._unlocked(), self._ctx.replica.write() as tx:
             tx.insert(
                 MISSIONS_APP, MISSIONS_COLLECTION, data, actor=self._ctx.user(), origin="user"
             )
@@ -224,6 +228,14 @@ class Missions:
             )
             return dict(tx.changed)
 
+    @contextlib.contextmanager
+    def _unlocked(self) -> Iterator[None]:
+        """A write that needs the (locked) vault is a message for people; nothing is kept."""
+        try:
+            yield
+        except VaultLockedError as exc:
+            raise DecisionError(VAULT_LOCKED.get(self._ctx.lang, VAULT_LOCKED["en"])) from exc
+
     def _require(self, mission_id: str) -> Mission:
         record = self._ctx.replica.get(MISSIONS_APP, MISSIONS_COLLECTION, mission_id)
         if record is None or record.deleted_at:
@@ -233,7 +245,7 @@ class Missions:
     def _update(self, mission_id: str, fields: dict[str, Any]) -> ChangeSet:
         self._require(mission_id)
         fields["updatedAt"] = format_ms(self._ctx.now())
-        with self._ctx.replica.write() as tx:
+        with self._unlocked(), self._ctx.replica.write() as tx:
             tx.update(
                 MISSIONS_APP,
                 MISSIONS_COLLECTION,

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from mana_desktop.domain.crypto import MasterKey, RecordCipher, encrypt_record, is_envelope
+from mana_desktop.domain.crypto import (
+    MasterKey,
+    RecordCipher,
+    decrypt_value,
+    encrypt_record,
+    is_envelope,
+)
 from mana_desktop.store.replica import Replica
 from mana_desktop.store.settings import Settings
 from mana_desktop.workbench.context import DecisionError
@@ -87,3 +93,43 @@ def test_locked_vault_keeps_the_card_pending_with_a_message(
         and "Unlock the vault" in (after.error or "")
     )
     assert wb_replica.get("todo", "tasks", "t1").data.get("isCompleted") is not True  # type: ignore[union-attr]
+
+
+def test_with_a_sealing_replica_tool_writes_and_new_missions_are_ciphertext(
+    wb_replica: Replica, vault: _Vault
+) -> None:
+    cipher = RecordCipher("u-1", lambda: vault.key)
+    wb_replica.set_cipher(cipher)
+    _seed(wb_replica, vault, [tool_step("s1", "create_task", {"title": "Call mum"})])
+    wb = Workbench(wb_replica, Settings(user_id="u-1"), cipher=cipher)
+    wb.stage()
+    [card] = wb.proposals()
+    wb.approve(card.id)
+    [task] = wb_replica.list("todo", "tasks")
+    assert vault.key is not None and is_envelope(task.data["title"])
+    assert decrypt_value(task.data["title"], vault.key) == "Call mum"
+    assert task.data["spaceId"] == "_personal:u-1" and task.data["authorId"] == "u-1"
+    mission_id = wb.create_mission("Plan", "Goal", "# Concept")
+    stored = wb_replica.get("ai", "aiMissions", mission_id)
+    assert stored is not None
+    assert all(is_envelope(stored.data[f]) for f in ("title", "objective", "conceptMarkdown"))
+    assert wb.mission(mission_id).title == "Plan"  # type: ignore[union-attr]
+
+
+def test_mission_edits_while_locked_are_a_message_and_change_nothing(
+    wb_replica: Replica, vault: _Vault
+) -> None:
+    cipher = RecordCipher("u-1", lambda: vault.key)
+    wb_replica.set_cipher(cipher)
+    wb = Workbench(wb_replica, Settings(user_id="u-1"), cipher=cipher)
+    mission_id = wb.create_mission("Plan", "Goal")
+    before = wb_replica.get("ai", "aiMissions", mission_id)
+    vault.key = None
+    with pytest.raises(DecisionError, match="Unlock the vault"):
+        wb.edit_mission(mission_id, title="New")
+    with pytest.raises(DecisionError, match="Unlock the vault"):
+        wb.create_mission("Other", "x")
+    assert wb_replica.get("ai", "aiMissions", mission_id) == before
+    assert len(wb_replica.list("ai", "aiMissions")) == 1
+    wb.pause(mission_id)  # a field that is not encrypted still saves while locked
+    assert wb_replica.get("ai", "aiMissions", mission_id).data["state"] == "paused"  # type: ignore[union-attr]
