@@ -39,12 +39,11 @@ class Serve:
         return {"Authorization": f"Bearer {self.token}", "X-Client-Id": client}
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Serve]:
+def _start(tmp_path: Path, *extra: str) -> Serve:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "mana_desktop", "serve", "--port", "0", "--db",
-         str(tmp_path / "server.db"), "--user", f"{EMAIL}:{PASSWORD}", "--no-runner"],
+         str(tmp_path / "server.db"), "--user", f"{EMAIL}:{PASSWORD}", "--no-runner", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     assert proc.stdout is not None
@@ -56,14 +55,39 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
         proc.kill()
         _, err = proc.communicate(timeout=30)
         pytest.fail(f"serve did not start: {line!r} {err[-500:]}")
-    server = Serve(proc, line.split("listening on", 1)[1].strip())
-    yield server
-    proc.terminate()
+    return Serve(proc, line.split("listening on", 1)[1].strip())
+
+
+def _stop(server: Serve) -> str:
+    """Stop the process; returns everything it wrote on stderr."""
+    server.proc.terminate()
     try:
-        proc.wait(15)
+        _, err = server.proc.communicate(timeout=15)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(15)
+        server.proc.kill()
+        _, err = server.proc.communicate(timeout=15)
+    return err
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Serve]:
+    server = _start(tmp_path)
+    yield server
+    _stop(server)
+
+
+def test_debug_logs_of_serve_hold_no_token_or_password(tmp_path: Path) -> None:
+    server = _start(tmp_path, "--log-level", "debug")
+    try:
+        _seed_and_check(server)
+        _still_fine(server)
+        bad = httpx.post(f"{server.url}/api/v1/auth/login",
+                         json={"email": EMAIL, "password": "wrong-" + PASSWORD}, timeout=30)
+        assert bad.status_code in (400, 401, 403)
+    finally:
+        err = _stop(server)
+    assert server.token not in err
+    assert PASSWORD not in err
 
 
 def _push(serve: Serve, body: bytes | str, **headers: str) -> httpx.Response:
