@@ -232,8 +232,9 @@ class Harness:
         from mana_desktop.store.profile import Profile
 
         profile = Profile(client.data_dir)
-        # Decisions are pushed at once: the undo window would hold them past the drain.
-        profile.save_settings(profile.load_settings().model_copy(update={"undo_window_s": 0.0}))
+        # A short undo window: decisions are held (and killed while held) like in the app,
+        # but the hold has long ended when the drain runs.
+        profile.save_settings(profile.load_settings().model_copy(update={"undo_window_s": 0.3}))
 
     def _create_missions(self, client: Client) -> None:
         from mana_desktop.store.profile import Profile
