@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from mana_desktop.domain.crypto import MasterKey, encrypt_record
 from mana_desktop.domain.timeutil import format_ms
 
 SEED_CLIENT_ID = "demo-seed"
@@ -235,8 +236,24 @@ def ai_actor_for_history() -> dict[str, Any]:
     }
 
 
-def seed(append: Append, user_id: str, now: datetime) -> int:
-    """Write the demo data for `user_id`; returns the number of changes written."""
+def sealed(changes: list[dict[str, Any]], key: MasterKey | None) -> list[dict[str, Any]]:
+    """Inserts with the registry's fields encrypted, as the webapp pushes them (no key: as is)."""
+    if key is None:
+        return changes
+    return [
+        {**c, "data": encrypt_record(c["table"], c["data"], key)} if c["op"] == "insert" else c
+        for c in changes
+    ]
+
+
+def seed(write: Append, user_id: str, now: datetime, key: MasterKey | None = None) -> int:
+    """Write the demo data for `user_id`; returns the number of changes written. With the
+    user's master `key`, the registry's fields (task and note titles, mission titles,
+    objectives and concepts...) are stored encrypted, like a real account's."""
+
+    def append(user: str, app: str, changes: list[dict[str, Any]], **kw: Any) -> list[str]:
+        return write(user, app, sealed(changes, key), **kw)
+
     actor = {"kind": "user", "principalId": user_id, "displayName": DEMO_NAME}
     count = 0
     for app, changes in records(now).items():

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from mana_desktop.domain.timeutil import utc_now
 
 if TYPE_CHECKING:
+    from mana_desktop.domain.crypto import MasterKey
     from mana_desktop.server.runner import MissionRunner
     from mana_desktop.server.runtime import ManaServer
     from mana_desktop.server.service import SyncService
@@ -42,6 +43,16 @@ def prepare_dir(data_dir: Path, reset: bool) -> None:
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / MARKER).write_text("Mana Desktop demo data; safe to delete.\n", encoding="utf-8")
+
+
+def demo_master_key(service: SyncService, user_id: str) -> MasterKey | None:
+    """The demo user's vault key: created on the first start (kept in the demo database,
+    wrapped with the server's KEK), so seeded and app-written records are encrypted."""
+    from mana_desktop.domain.crypto import MasterKey
+    from mana_desktop.server.vault import Vaults, seed_master_key
+
+    seed_master_key(service.store, user_id, MasterKey.generate())  # no-op when it exists
+    return Vaults(service.store).master_key(user_id)
 
 
 @dataclass
@@ -96,8 +107,9 @@ class DemoSession:
         self.user_id = user.id
         runner = install(service, tick_s=tick_s, autostart=False)
         self.runner = runner
+        key = demo_master_key(service, self.user_id)
         if self.user_id not in runner.log.user_ids(MISSIONS_APP, MISSIONS_TABLE):
-            self.seeded = seed(service.append_changes, self.user_id, utc_now())
+            self.seeded = seed(service.append_changes, self.user_id, utc_now(), key)
         started = threading.Event()
 
         async def signal_started(_service: object) -> None:

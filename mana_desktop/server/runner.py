@@ -32,6 +32,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from mana_desktop.domain.cadence import CadenceError, next_run_at
+from mana_desktop.domain.crypto import MasterKey, decrypt_record, restore_locked
 from mana_desktop.domain.lww import next_local_at, wire_at
 from mana_desktop.domain.planner import (
     AvailableTool,
@@ -131,6 +132,9 @@ class MissionRunner:
         self.last_stats: TickStats | None = None
         self.tick_count = 0
         self._tick_done = threading.Condition()
+        # The user's master key, to read encrypted mission fields and inputs (None: they stay
+        # opaque). `install` wires it to the server's vault.
+        self.key_for: Callable[[str], MasterKey | None] = lambda _user_id: None
 
     # -- scheduling ------------------------------------------------------------------------
 
@@ -236,7 +240,8 @@ class MissionRunner:
             stats.errors.append(f"mission={mission.id}: {exc}")
 
     def _plan(self, mission: DueMission, now: datetime) -> tuple[dict[str, Any], str]:
-        data = mission.record.data
+        # The planner sees plaintext; the write-back touches only plaintext fields.
+        data = self._readable(mission.user_id, mission.record.data)
         inputs = self.resolve_inputs(mission.user_id, data)
         messages = build_planner_prompt(data, inputs, self.tools)
         request = PlanRequest(data, messages, self.tools, inputs, now, self.tz)
@@ -273,8 +278,17 @@ class MissionRunner:
             for record_id in ids:
                 record = records.get(record_id)
                 if record is not None and not record.deleted:
-                    out.append(_as_input(app, table, record))
+                    out.append(_as_input(app, table, record, self._readable(user_id, record.data)))
         return tuple(out)
+
+    def _readable(self, user_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """`data` with the envelopes this user's key opens decrypted; others stay as they are
+        (and are skipped as opaque where text is gathered)."""
+        if not any(isinstance(v, str) and v.startswith("enc:") for v in data.values()):
+            return dict(data)
+        key = self.key_for(user_id)
+        shown = decrypt_record(data, key)
+        return restore_locked(shown)
 
     # -- write-back ------------------------------------------------------------------------
 
@@ -314,11 +328,13 @@ def _cadence(data: Mapping[str, Any]) -> Mapping[str, Any]:
     return cadence if isinstance(cadence, Mapping) else {"kind": "manual"}
 
 
-def _as_input(app: str, table: str, record: ReplayedRecord) -> ResolvedInput:
+def _as_input(
+    app: str, table: str, record: ReplayedRecord, data: Mapping[str, Any] | None = None
+) -> ResolvedInput:
     parts: list[str] = []
     title: str | None = None
     for name in INPUT_TEXT_FIELDS:
-        value = record.data.get(name)
+        value = (record.data if data is None else data).get(name)
         if not isinstance(value, str) or not value or value.startswith("enc:"):
             continue  # encrypted fields stay opaque to the server
         if name in ("title", "name") and title is None:
@@ -408,10 +424,29 @@ def install(
         tick_s=tick_s,
         tz=tz,
     )
+    runner.key_for = _vault_keys(service)
     service.mission_runner = runner
     if autostart:
         service.add_background_task(_lifetime_task(runner))
     return runner
+
+
+def _vault_keys(service: Any) -> Callable[[str], MasterKey | None]:
+    """Master keys from the server's encryption vault (opened on first use)."""
+    vaults: list[Any] = []
+
+    def key_for(user_id: str) -> MasterKey | None:
+        store = getattr(service, "store", None)
+        if store is None:
+            return None
+        if not vaults:
+            from mana_desktop.server.vault import Vaults
+
+            vaults.append(Vaults(store))
+        key: MasterKey | None = vaults[0].master_key(user_id)
+        return key
+
+    return key_for
 
 
 def runner_for(service: Any) -> MissionRunner | None:

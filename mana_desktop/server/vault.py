@@ -151,6 +151,18 @@ class Vaults:
         return {"vaultExists": True, "hasRecoveryWrap": row[2] is not None,
                 "zeroKnowledge": bool(row[5]), "recoverySetAt": row[4]}
 
+    def master_key(self, user_id: str) -> MasterKey | None:
+        """The user's MK for the server's own mission runner (the reference server's stand-in
+        for upstream's per-mission key grants): None without a vault, in zero-knowledge mode
+        (the server cannot open it then) or when another KEK sealed it."""
+        row = self._row(self.store.reader(), user_id)
+        if row is None or row[5]:
+            return None
+        try:
+            return unwrap_key(self.kek, row[0], row[1])
+        except DecryptError:
+            return None
+
     def _key_shape(self, row: tuple[Any, ...]) -> dict[str, Any]:
         wrapped, iv, recovery_wrapped, recovery_iv, _set_at, zero_knowledge = row
         if zero_knowledge:
