@@ -60,6 +60,7 @@ MAX_CURSOR_AHEAD_S = 600.0  # a cursor beyond the server's "now" plus this is no
 PAUSE_PROBE_S = 300.0  # billing status is cached 5 min server-side; ask again after that
 LOCAL_DEBOUNCE_S = 0.2  # let a burst of local writes go out as one push
 ONCE_ATTEMPTS = 4  # run_once retries a retryable failure this many times in all
+ONCE_MAX_WAIT_S = 8.0  # and waits at most this long between attempts (unless Retry-After)
 
 
 class SyncEngine:
@@ -385,6 +386,8 @@ class SyncEngine:
                 break
             except RetryableError as exc:
                 delay = backoff.next_delay(exc.retry_after)
+                if exc.retry_after is None:
+                    delay = min(delay, ONCE_MAX_WAIT_S)  # someone is waiting at the terminal
                 if attempt == ONCE_ATTEMPTS - 1:
                     report.errors.append(self._scrub(str(exc)))
                     self._retry_state(exc, None)
@@ -403,8 +406,6 @@ class SyncEngine:
                 report.errors.append(self._scrub(str(exc)))
                 self._board.update(state="error", last_error=self._scrub(str(exc)))
                 break
-        else:  # pragma: no cover - the loop always breaks
-            pass
         if not report.errors:
             self._finish_state(report)
         report.requests = self.requests - requests
