@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -69,7 +70,8 @@ class SyncEngine:
     def __init__(self, profile: ProfileLike, replica: ReplicaLike, credentials: TokenSource, *,
                  transport: httpx.AsyncBaseTransport | None = None, live: bool = True,
                  backoff_base: float = FIRST_RETRY_S, poll_interval_s: float | None = None,
-                 overlap_s: float = OVERLAP_S, pull_concurrency: int = PULL_CONCURRENCY) -> None:
+                 overlap_s: float = OVERLAP_S, pull_concurrency: int = PULL_CONCURRENCY,
+                 rng: random.Random | None = None) -> None:
         self.profile = profile
         self.replica = replica
         self.credentials = credentials
@@ -81,6 +83,7 @@ class SyncEngine:
         settings = profile.load_settings()
         self._server_url: str | None = settings.server_url
         self._explicit_poll = poll_interval_s
+        self._rng = rng  # the backoff's jitter source (tests seed it)
         self._poll_s = float(poll_interval_s if poll_interval_s is not None
                              else settings.poll_interval_s)
         self.subscriptions = parse_subscriptions(settings.subscriptions)
@@ -218,7 +221,7 @@ class SyncEngine:
         self._cycle_lock = asyncio.Lock()
         self._unsubscribe = self.replica.subscribe(self._on_replica_change)
         self._started.set()
-        backoff = Backoff(self._backoff_base)
+        backoff = Backoff(self._backoff_base, rng=self._rng)
         next_poll = 0.0
         retry_at: float | None = None  # monotonic deadline of the next attempt after a failure
         try:
@@ -377,7 +380,7 @@ class SyncEngine:
     async def _once(self) -> SyncReport:
         started, requests = time.monotonic(), self.requests
         report = SyncReport()
-        backoff = Backoff(self._backoff_base)
+        backoff = Backoff(self._backoff_base, rng=self._rng)
         for attempt in range(ONCE_ATTEMPTS):
             self._pull_all = self._push_due = True
             try:

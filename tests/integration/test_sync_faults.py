@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
@@ -222,3 +223,26 @@ def test_refresh_while_offline_is_offline_not_signed_out(
     assert not report.ok and side.engine.status().state == "offline"
     proxy.set_offline(False)
     assert side.engine.run_once().ok and side.engine.status().state == "idle"
+
+
+def test_local_writes_do_not_cut_the_offline_backoff_short(
+        server: RunningServer, sync_client_factory: SyncClientFactory,
+        fault_proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    proxy = fault_proxy_factory(server)
+    rng = random.Random(1)  # first delay uniform(0, 1000) = 134 s: far beyond this test
+    side = sync_client_factory(proxy.url, subscriptions=TODO, poll_interval_s=300,
+                               backoff_base=1000.0, rng=rng)
+    engine = _started(side)
+    proxy.set_offline(True)
+    engine.sync_now()
+    wait_for(lambda: engine.status().state == "offline")
+    before = engine.requests
+    for i in range(5):
+        user_insert(side, "todo", "tasks", {"title": f"offline {i}"})
+    wait_for(lambda: engine.status().pending == 5)  # counts still follow local writes
+    deadline = time.monotonic() + 0.5
+    wait_for(lambda: time.monotonic() > deadline, timeout=2)
+    assert engine.requests == before  # no probe per write: only the backoff timer probes
+    proxy.set_offline(False)
+    engine.sync_now()  # "Sync now" cuts the wait short
+    wait_for(lambda: side.replica.pending_count() == 0 and engine.status().state == "idle")
