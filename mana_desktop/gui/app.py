@@ -19,6 +19,7 @@ class Opened:
     replica: Any = None
     workbench: Any = None
     engine: Any = None
+    vault: Any = None  # gui.vault_link.AccountVault of the signed-in account
 
 
 def _application(argv: list[str] | None) -> Any:
@@ -65,7 +66,9 @@ def first_run(profile: Any, settings: Any) -> str | None:
         try:
             from mana_desktop.sync.credentials import Credentials
 
-            Credentials(profile).login(dialog.server.text().strip(), dialog.email.text().strip(), dialog.password.text())
+            auth_url = dialog.auth_url.text().strip() or None  # mana-auth, when apart from sync
+            Credentials(profile).login(dialog.server.text().strip(), dialog.email.text().strip(), dialog.password.text(),
+                                       auth_url=auth_url)  # fmt: skip
             return "sign-in"
         except Exception as exc:  # shown to the person, who can try again
             dialog.show_error(str(exc))
@@ -83,10 +86,23 @@ def _open_layers(profile: Any, settings: Any) -> Opened:
             from mana_desktop.sync.credentials import Credentials
             from mana_desktop.sync.engine import SyncEngine
 
-            opened.engine = SyncEngine(profile, opened.replica, Credentials(profile))
+            credentials = Credentials(profile)
+            opened.engine = SyncEngine(profile, opened.replica, credentials)
+            _open_vault(opened, profile, settings, credentials)
         except Exception as exc:
             log.warning("sync engine not started: %s", exc)
     return opened
+
+
+def _open_vault(opened: Opened, profile: Any, settings: Any, credentials: Any) -> None:
+    """Share the account's cipher with the replica (seals writes) and the workbench (reveals
+    reads). It starts locked; the window unlocks it on the worker once it is up."""
+    from mana_desktop.gui.vault_link import AccountVault
+
+    opened.vault = AccountVault.open(profile, settings, credentials)
+    if opened.vault is not None:
+        opened.replica.set_cipher(opened.vault.cipher)
+        opened.workbench.set_cipher(opened.vault.cipher)
 
 
 def _close_layers(opened: Opened) -> None:
@@ -139,7 +155,8 @@ def _run_window(app: Any, profile: Any, settings: Any, settings_error: str | Non
     from mana_desktop.gui.session import Session
     from mana_desktop.gui.single_instance import server_name
 
-    session = Session(opened.workbench, replica=opened.replica, engine=opened.engine, profile=profile, settings=settings)
+    session = Session(opened.workbench, replica=opened.replica, engine=opened.engine, profile=profile, settings=settings,
+                      vault=opened.vault)  # fmt: skip
     session.attach()
     if opened.engine is not None:
         opened.engine.start()
@@ -149,6 +166,7 @@ def _run_window(app: Any, profile: Any, settings: Any, settings_error: str | Non
     if settings_error:
         window.banner.show_message("error", settings_error)
     window.show()
+    session.unlock_vault()  # on the worker: the key arrives while the window paints
     # Staging's catch-up pass (a Python thread) starts once the window is up, so it does not
     # compete with building the window for the interpreter lock.
     from PySide6.QtCore import QTimer

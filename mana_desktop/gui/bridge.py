@@ -34,6 +34,8 @@ class Bridge(QObject):
     """A ChangeSet committed by the replica (any thread, any process)."""
     sig_status_changed = Signal(object)
     """A new SyncStatus from the engine."""
+    sig_vault_changed = Signal(object)
+    """A new VaultState (str) from the vault client."""
     sig_job_finished = Signal(int, bool, object)
     """Internal: job id, ok flag, result or exception; delivered in the GUI thread."""
     sig_busy_changed = Signal(bool)
@@ -101,6 +103,10 @@ class Bridge(QObject):
     def notify_records_changed(self, changed: object) -> None:
         """Replica subscriber callback (runs on the committing thread)."""
         emit(self.sig_records_changed, changed)
+
+    def notify_vault(self, state: object) -> None:
+        """Vault state callback (runs on the thread that locked or unlocked it)."""
+        emit(self.sig_vault_changed, state)
 
     def notify_status(self, status: object) -> None:
         """Engine status callback (runs on the engine thread)."""

@@ -105,5 +105,8 @@ def banner_for_status(status: Any) -> tuple[str, str, str | None] | None:
                 translate("Header", "Sign in…"))  # fmt: skip
     if state == "paused":
         message = getattr(status, "paused_message", None) or ""
-        return ("paused", translate("Header", "Sync is paused (402): {message}").format(message=message).rstrip(": "), None)
+        # The server's message as plain text; local work and the outbox carry on meanwhile.
+        text = translate("Header", "Sync is paused (402): {message}").format(message=message).rstrip(": ")
+        return ("paused", text + " " + translate("Header", "Your changes stay on this computer."),
+                translate("Header", "Open Mana settings"))  # fmt: skip
     return None

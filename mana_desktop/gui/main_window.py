@@ -17,6 +17,7 @@ from mana_desktop.gui.qtcompat import emit
 from mana_desktop.gui.session import DecisionResult, Session
 from mana_desktop.gui.sidebar import Sidebar
 from mana_desktop.gui.undo_bar import UndoBar
+from mana_desktop.gui.vault_link import BILLING_URL, vault_banner
 
 translate = QCoreApplication.translate
 
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         s.sig_decision_failed.connect(self._on_decision_failed)
         s.sig_error.connect(self._on_error)
         s.sig_data_changed.connect(self._on_data_changed)
+        s.sig_vault_changed.connect(self._on_vault)
         self.undo_bar.sig_undo.connect(self._on_undo)
         self.status_button.sig_diagnostics.connect(self.open_diagnostics)
         self.status_button.sig_offline_toggled.connect(self.set_offline)
@@ -265,6 +267,51 @@ class MainWindow(QMainWindow):
     def _on_banner_action(self, kind: str) -> None:
         if kind == "signed-out":
             self.sign_in()
+        elif kind == "paused":
+            self.open_url(BILLING_URL)
+        elif kind == "vault":
+            self.unlock_vault()
+
+    @staticmethod
+    def open_url(url: str) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        QDesktopServices.openUrl(QUrl(url))
+
+    # -- encryption vault -----------------------------------------------------------------------
+    def _on_vault(self, state: str) -> None:
+        vault = self.session.vault
+        banner = vault_banner(state, getattr(getattr(vault, "vault", None), "error", None))
+        if banner is not None:
+            self.banner.show_message("vault", *banner)
+        elif self.banner.kind == "vault":
+            self.banner.hide()
+
+    def unlock_vault(self) -> None:
+        """Retry the unlock, or ask for the recovery code (zero-knowledge mode)."""
+        vault = self.session.vault
+        if vault is None:
+            return
+        if vault.state != "awaiting-recovery-code":
+            self.session.unlock_vault()
+            return
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+        code, ok = QInputDialog.getText(
+            self, translate("Vault", "Recovery code"),
+            translate("Vault", "Your recovery code (64 characters 0-9 and A-F):"),
+            QLineEdit.EchoMode.Password,
+        )  # fmt: skip
+        if ok and code.strip():
+            self.submit_recovery_code(code)
+
+    def submit_recovery_code(self, code: str) -> None:
+        vault = self.session.vault
+        if vault is not None:  # a wrong code keeps the state awaiting: the banner stays
+            self.session.run(lambda: vault.vault.submit_recovery_code(code),
+                             on_error=lambda exc: self.banner.show_message(
+                                 "vault", str(exc), translate("Vault", "Enter recovery code…")))  # fmt: skip
 
     def sign_in(self) -> None:
         """Sign in again after a 401; the login (HTTP) runs on the worker."""
@@ -275,15 +322,19 @@ class MainWindow(QMainWindow):
         settings = self.session.settings
         dialog.server.setText(getattr(settings, "server_url", None) or "")
         dialog.email.setText(getattr(settings, "account_email", None) or "")
+        dialog.auth_url.setText(getattr(settings, "auth_url", None) or "")
         if not dialog.exec() or dialog.choice != "sign-in":
             return
         server, email, password = dialog.server.text().strip(), dialog.email.text().strip(), dialog.password.text()
-        profile, engine = self.session.profile, self.session.engine
+        profile, engine, vault = self.session.profile, self.session.engine, self.session.vault
+        auth_url = dialog.auth_url.text().strip() or None
 
         def job() -> None:
             from mana_desktop.sync.credentials import Credentials
 
-            Credentials(profile).login(server, email, password)
+            Credentials(profile).login(server, email, password, auth_url=auth_url)
+            if vault is not None:
+                vault.unlock()
             if engine is not None:
                 engine.sync_now()
 
@@ -296,11 +347,14 @@ class MainWindow(QMainWindow):
                                       translate("Header", "Sign out of this account? Unsent changes stay on this computer."))  # fmt: skip
         if answer != QMessageBox.StandardButton.Yes:
             return
-        profile, engine = self.session.profile, self.session.engine
+        profile, engine, vault = self.session.profile, self.session.engine, self.session.vault
 
         def job() -> None:
             from mana_desktop.sync.credentials import Credentials
 
+            # The key and its keyring copy go with the tokens (Credentials.logout wipes those).
+            if vault is not None:
+                vault.forget()
             Credentials(profile).logout()
             if engine is not None:
                 engine.sync_now()

@@ -26,18 +26,35 @@ class RecordRow:
     title: str
     done: bool
     mission_title: str | None  # set when an AI actor created or last changed the title
+    shared: bool = False  # in a shared Space: shown read-only
 
 
-def record_rows(replica: Any, missions: dict[str, str], info: ModuleInfo) -> list[RecordRow]:
-    """For the worker: the records of a module as rows (newest last, as the replica lists)."""
+def record_rows(replica: Any, missions: dict[str, str], info: ModuleInfo, cipher: Any = None) -> list[RecordRow]:
+    """For the worker: the records of a module as rows (newest last, as the replica lists).
+
+    With the account's `cipher`, encrypted fields are decrypted for display; what cannot be
+    (vault locked, another key) shows as a lock, never as ciphertext. Other people's private
+    records are not listed; records of shared Spaces are marked read-only."""
+    from mana_desktop.domain.crypto import LockedValue
+    from mana_desktop.domain.spaces import visible_to
+    from mana_desktop.gui.vault_link import locked_text
+
     rows = []
     for record in replica.list(info.app, info.collection):
         data = record.data or {}
-        title = str(data.get(info.title_field) or data.get("title") or data.get("name") or record.id)
-        if title.startswith("enc:1:"):
-            # An encrypted value of a locked vault is never shown as ciphertext.
-            title = translate("Records", "🔒 locked")
-        rows.append(RecordRow(record.id, title, bool(data.get("isCompleted")), _attribution(record, missions)))
+        if cipher is not None:
+            if not visible_to(data, cipher.user_id):
+                continue
+            data = cipher.reveal(data)
+        value = data.get(info.title_field) or data.get("title") or data.get("name") or record.id
+        if isinstance(value, LockedValue):
+            title = locked_text(value)
+        else:
+            title = str(value)
+            if title.startswith("enc:1:"):  # no cipher at all: still never ciphertext
+                title = translate("Records", "🔒 locked")
+        shared = bool(cipher is not None and cipher.read_only(record.data or {}))
+        rows.append(RecordRow(record.id, title, bool(data.get("isCompleted")), _attribution(record, missions), shared))
     return rows
 
 
@@ -65,9 +82,13 @@ class RecordsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             mark = "☑" if row.done else "☐"
             text = f"{mark}  {row.title}"
+            if row.shared:
+                text += "      👥"
             if row.mission_title:
                 text += "      ✦ " + row.mission_title
             return text
+        if role == Qt.ItemDataRole.ToolTipRole and row.shared:
+            return translate("Records", "In a shared space: read-only here")
         if role == Qt.ItemDataRole.ToolTipRole and row.mission_title:
             return translate("Records", "Created by the mission “{mission}”").format(mission=row.mission_title)
         return None
@@ -98,6 +119,7 @@ class RecordsPanel(QWidget):
 
     def reload(self) -> None:
         replica, wb, info = self.session.replica, self.session.workbench, self.info
+        cipher = getattr(self.session, "cipher", None)
         if replica is None:
             return
 
@@ -106,7 +128,7 @@ class RecordsPanel(QWidget):
                 missions = wb.mission_titles()
             else:
                 missions = {m.id: m.title for m in wb.missions()} if hasattr(wb, "missions") else {}
-            return record_rows(replica, missions, info)
+            return record_rows(replica, missions, info, cipher)
 
         self.session.run(job, self._loaded)
 

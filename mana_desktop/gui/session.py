@@ -47,6 +47,8 @@ class Session(QObject):
     """SyncStatus from the engine."""
     sig_error = Signal(str)
     """A background failure to show in a banner."""
+    sig_vault_changed = Signal(str)
+    """The encryption vault's state (`unlocked|locked|awaiting-recovery-code|error`)."""
 
     def __init__(
         self,
@@ -56,6 +58,7 @@ class Session(QObject):
         engine: Any = None,
         profile: Any = None,
         settings: Any = None,
+        vault: Any = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -64,12 +67,14 @@ class Session(QObject):
         self.engine = engine
         self.profile = profile
         self.settings = settings
+        self.vault = vault  # gui.vault_link.AccountVault, or None (signed out, no cipher)
         self.bridge = Bridge(self)
         self._pending_change: dict[Any, set[str]] | None = {}
         self._coalesce = QTimer(self, singleShot=True, interval=40)
         self._coalesce.timeout.connect(self._flush_changes)
         self.bridge.sig_records_changed.connect(self._on_records_changed)
         self.bridge.sig_status_changed.connect(self.sig_status_changed)
+        self.bridge.sig_vault_changed.connect(self._on_vault_changed)
         self._unsubscribe: list[Callable[[], None]] = []
         # Change sets our own decisions produced: their cards are already updated, so a page
         # need not reload 10,000 proposals because of them.
@@ -90,6 +95,30 @@ class Session(QObject):
             if callable(unsub):
                 self._unsubscribe.append(unsub)
             self.bridge.notify_status(self.engine.status())
+
+        if self.vault is not None:
+            self._unsubscribe.append(self.vault.vault.subscribe(self.bridge.notify_vault))
+
+    @property
+    def cipher(self) -> Any:
+        return self.vault.cipher if self.vault is not None else None
+
+    def unlock_vault(self) -> None:
+        """Fetch and unlock the key on the worker (HTTP with retries)."""
+        if self.vault is not None:
+            self.run(self.vault.unlock)
+
+    def _on_vault_changed(self, state: object) -> None:
+        text = str(getattr(state, "value", state))
+        emit(self.sig_vault_changed, text)
+        if text == "unlocked":
+            # Envelopes that showed as locks can be read now; proposals held back can be staged.
+            wb = self.workbench
+            if hasattr(wb, "stage"):
+                self.run(wb.stage)
+            emit(self.sig_data_changed, {("*", "*"): set()})
+        elif text == "locked":
+            emit(self.sig_data_changed, {("*", "*"): set()})
 
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:

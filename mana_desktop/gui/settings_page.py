@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -66,6 +67,14 @@ class SettingsPage(QWidget):
         self.account = QLabel(account)
         self.account.setTextFormat(Qt.TextFormat.PlainText)
         form.addRow(translate("Settings", "Account"), self.account)
+        # mana-auth (sign-in and the encryption vault) may live apart from the sync server.
+        self.auth_url = QLineEdit(getattr(settings, "auth_url", None) or "")
+        self.auth_url.setPlaceholderText(translate("Settings", "same as the sync server"))
+        form.addRow(translate("Settings", "Account server (mana-auth)"), self.auth_url)
+        self.keyring_cache = QCheckBox(translate("Settings", "Remember the encryption key in the system keyring"))
+        self.keyring_cache.setToolTip(translate("Settings", "Unlocks encrypted fields at start without asking the account server. Off: the key is kept in memory only."))  # fmt: skip
+        self.keyring_cache.setChecked(bool(getattr(settings, "vault_keyring_cache", False)))
+        form.addRow(translate("Settings", "Encryption"), self.keyring_cache)
         layout.addLayout(form)
         self.sign_out = QPushButton(translate("Settings", "Sign out"))
         self.sign_out.setEnabled(bool(getattr(settings, "account_email", None)))
@@ -76,6 +85,14 @@ class SettingsPage(QWidget):
         self.undo_window.editingFinished.connect(self._save)
         self.poll.editingFinished.connect(self._save)
         self.offline.toggled.connect(self._offline)
+        self.auth_url.editingFinished.connect(self._save)
+        self.keyring_cache.toggled.connect(self._keyring_toggled)
+
+    def _keyring_toggled(self, on: bool) -> None:
+        self._save()
+        vault = getattr(self.session, "vault", None)
+        if vault is not None:  # keyring calls may block: on the worker
+            self.session.run(lambda: vault.remember_in_keyring(on))
 
     def _offline(self, on: bool) -> None:
         emit(self.sig_offline_toggled, on)
@@ -91,8 +108,17 @@ class SettingsPage(QWidget):
             return
         language = self.language.currentData()
         changed_language = language != getattr(settings, "language", None)
+        auth_url = self.auth_url.text().strip() or None
+        if auth_url is not None and not auth_url.startswith(("http://", "https://")):
+            self.auth_url.setStyleSheet("color: #b91c1c")
+            self.auth_url.setToolTip(translate("Settings", "An address starting with https:// (or http://)"))
+            auth_url = getattr(settings, "auth_url", None)  # a bad address is never saved
+        else:
+            self.auth_url.setStyleSheet("")
+            self.auth_url.setToolTip("")
         updated = copy_settings(settings, language=language, undo_window_s=self.undo_window.value(),
-                        poll_interval_s=self.poll.value())  # fmt: skip
+                        poll_interval_s=self.poll.value(), auth_url=auth_url,
+                        vault_keyring_cache=self.keyring_cache.isChecked())  # fmt: skip
         self.session.settings = updated
         profile = self.session.profile
         if profile is not None:

@@ -57,6 +57,8 @@ class Settings(BaseModel):
     language: str | None = None
     work_offline: bool = False
     demo: bool = False
+    # Opt-in: keep the encryption vault's key in the OS keyring between starts (never a file).
+    vault_keyring_cache: bool = False
 
     def subscription_pairs(self) -> list[tuple[str, str]]:
         """`subscriptions` as (app, collection) pairs (malformed entries are skipped)."""

@@ -223,3 +223,31 @@ GERMAN.update({
 })
 GERMAN[("Records", "🔒 locked")] = "🔒 gesperrt"
 GERMAN[("Help", "go to inbox / missions / activity")] = "gehe zu Eingang / Missionen / Aktivität"
+GERMAN.update({
+    ("Vault", "🔒 locked"): "🔒 gesperrt",
+    ("Vault", "🔒 can't be decrypted"): "🔒 nicht entschlüsselbar",
+    ("Vault", "Your data is protected by your recovery code. Enter it to unlock encrypted fields on this computer."):
+        "Deine Daten sind mit deinem Wiederherstellungscode geschützt. Gib ihn ein, um verschlüsselte Felder auf diesem Computer zu entsperren.",
+    ("Vault", "Enter recovery code…"): "Wiederherstellungscode eingeben…",
+    ("Vault", "the account server refused the sign-in"): "der Kontoserver hat die Anmeldung abgelehnt",
+    ("Vault", "the account server cannot be reached"): "der Kontoserver ist nicht erreichbar",
+    ("Vault", "the account server had a problem"): "der Kontoserver hatte ein Problem",
+    ("Vault", "an unexpected error"): "ein unerwarteter Fehler",
+    ("Vault", "Encrypted fields stay locked: {why}. Nothing encrypted is written until the key is unlocked."):
+        "Verschlüsselte Felder bleiben gesperrt: {why}. Nichts Verschlüsseltes wird gespeichert, bis der Schlüssel entsperrt ist.",
+    ("Vault", "Retry"): "Erneut versuchen",
+    ("Vault", "Recovery code"): "Wiederherstellungscode",
+    ("Vault", "Your recovery code (64 characters 0-9 and A-F):"): "Dein Wiederherstellungscode (64 Zeichen 0-9 und A-F):",
+    ("Records", "In a shared space: read-only here"): "In einem geteilten Bereich: hier nur lesbar",
+    ("Header", "Your changes stay on this computer."): "Deine Änderungen bleiben auf diesem Computer.",
+    ("Header", "Open Mana settings"): "Mana-Einstellungen öffnen",
+    ("Settings", "same as the sync server"): "wie der Sync-Server",
+    ("Settings", "Account server (mana-auth)"): "Kontoserver (mana-auth)",
+    ("Settings", "Remember the encryption key in the system keyring"): "Verschlüsselungsschlüssel im Schlüsselbund des Systems merken",
+    ("Settings", "Unlocks encrypted fields at start without asking the account server. Off: the key is kept in memory only."):
+        "Entsperrt verschlüsselte Felder beim Start, ohne den Kontoserver zu fragen. Aus: der Schlüssel bleibt nur im Arbeitsspeicher.",
+    ("Settings", "Encryption"): "Verschlüsselung",
+    ("Settings", "An address starting with https:// (or http://)"): "Eine Adresse, die mit https:// (oder http://) beginnt",
+    ("FirstRun", "optional: when sign-in lives elsewhere"): "optional: wenn die Anmeldung woanders liegt",
+    ("FirstRun", "Account server"): "Kontoserver",
+})

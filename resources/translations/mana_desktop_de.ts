@@ -210,7 +210,7 @@
         <source>Server, e-mail and password are all needed.</source>
         <translation>Server, E-Mail und Passwort werden gebraucht.</translation>
     </message>
-</context>
+<message><source>optional: when sign-in lives elsewhere</source><translation>optional: wenn die Anmeldung woanders liegt</translation></message><message><source>Account server</source><translation>Kontoserver</translation></message></context>
 <context>
     <name>Format</name>
     <message>
@@ -406,7 +406,7 @@
         <source>Sign out of this account? Unsent changes stay on this computer.</source>
         <translation>Von diesem Konto abmelden? Nicht gesendete Änderungen bleiben auf diesem Computer.</translation>
     </message>
-</context>
+<message><source>Your changes stay on this computer.</source><translation>Deine Änderungen bleiben auf diesem Computer.</translation></message><message><source>Open Mana settings</source><translation>Mana-Einstellungen öffnen</translation></message></context>
 <context>
     <name>Help</name>
     <message>
@@ -785,7 +785,7 @@
         <source>Records (%n)</source>
         <translation><numerusform>Einträge (%n)</numerusform><numerusform>Einträge (%n)</numerusform></translation>
     </message>
-</context>
+<message><source>In a shared space: read-only here</source><translation>In einem geteilten Bereich: hier nur lesbar</translation></message></context>
 <context>
     <name>Reject</name>
     <message>
@@ -876,7 +876,7 @@
         <source>Sign out</source>
         <translation>Abmelden</translation>
     </message>
-</context>
+<message><source>same as the sync server</source><translation>wie der Sync-Server</translation></message><message><source>Account server (mana-auth)</source><translation>Kontoserver (mana-auth)</translation></message><message><source>Remember the encryption key in the system keyring</source><translation>Verschlüsselungsschlüssel im Schlüsselbund des Systems merken</translation></message><message><source>Unlocks encrypted fields at start without asking the account server. Off: the key is kept in memory only.</source><translation>Entsperrt verschlüsselte Felder beim Start, ohne den Kontoserver zu fragen. Aus: der Schlüssel bleibt nur im Arbeitsspeicher.</translation></message><message><source>Encryption</source><translation>Verschlüsselung</translation></message><message><source>An address starting with https:// (or http://)</source><translation>Eine Adresse, die mit https:// (oder http://) beginnt</translation></message></context>
 <context>
     <name>Sidebar</name>
     <message>
@@ -1025,4 +1025,4 @@
         <translation>Rückgängig  Strg+Z</translation>
     </message>
 </context>
-</TS>
+<context><name>Vault</name><message><source>🔒 locked</source><translation>🔒 gesperrt</translation></message><message><source>🔒 can't be decrypted</source><translation>🔒 nicht entschlüsselbar</translation></message><message><source>Your data is protected by your recovery code. Enter it to unlock encrypted fields on this computer.</source><translation>Deine Daten sind mit deinem Wiederherstellungscode geschützt. Gib ihn ein, um verschlüsselte Felder auf diesem Computer zu entsperren.</translation></message><message><source>Enter recovery code…</source><translation>Wiederherstellungscode eingeben…</translation></message><message><source>the account server refused the sign-in</source><translation>der Kontoserver hat die Anmeldung abgelehnt</translation></message><message><source>the account server cannot be reached</source><translation>der Kontoserver ist nicht erreichbar</translation></message><message><source>the account server had a problem</source><translation>der Kontoserver hatte ein Problem</translation></message><message><source>an unexpected error</source><translation>ein unerwarteter Fehler</translation></message><message><source>Encrypted fields stay locked: {why}. Nothing encrypted is written until the key is unlocked.</source><translation>Verschlüsselte Felder bleiben gesperrt: {why}. Nichts Verschlüsseltes wird gespeichert, bis der Schlüssel entsperrt ist.</translation></message><message><source>Retry</source><translation>Erneut versuchen</translation></message><message><source>Recovery code</source><translation>Wiederherstellungscode</translation></message><message><source>Your recovery code (64 characters 0-9 and A-F):</source><translation>Dein Wiederherstellungscode (64 Zeichen 0-9 und A-F):</translation></message></context></TS>
