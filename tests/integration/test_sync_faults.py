@@ -135,7 +135,9 @@ def test_400_quarantines_only_the_refused_change(
 
 def _started(side) -> SyncEngine:  # type: ignore[no-untyped-def]
     side.engine.start()
-    wait_for(lambda: side.engine.status().state == "idle")
+    # The first cycle has run (the initial status is already "idle").
+    wait_for(lambda: side.engine.status().last_pull_at is not None
+             and side.engine.status().state == "idle")
     return side.engine
 
 
