@@ -3,7 +3,7 @@
 1. Initial sync: `mana-desktop serve` runs as its own process (as in production) on a database
    seeded with N insert changes spread over 10 collections; a fresh profile signs in and
    `SyncEngine.run_once()` pulls everything, from the first request to the last committed
-   page. Full: 100,000 changes (target < 5 s); quick: 10,000. Progress updates are counted to
+   page. Full: 100,000 changes (target < 5 s); quick: 10,000 (no target: shown as info). Progress updates are counted to
    show that a long initial sync reports progress.
 2. Idle: the engine thread running, online, nothing to do (poll timer at its default of
    30 s, SSE connected): CPU time of this process over the period / wall time.
@@ -131,7 +131,7 @@ def run(quick: bool) -> list[Result]:
             if not report.ok or rows != total:
                 raise RuntimeError(f"initial sync incomplete: {rows}/{total} {report.errors}")
             results.append(Result(AREA, f"initial sync {total:,} changes / 10 collections",
-                                  elapsed, "s", target=5.0 if not quick else 0.5,
+                                  elapsed, "s", target=None if quick else 5.0,
                                   note=f"{total / elapsed:,.0f} changes/s, "
                                        f"{len(updates)} progress updates, "
                                        f"{report.requests} requests"))
