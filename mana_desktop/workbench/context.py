@@ -19,9 +19,11 @@ from typing import Any
 
 from mana_desktop.domain.actor import Actor, user_actor
 from mana_desktop.domain.changeset import ChangeSet
+from mana_desktop.domain.crypto import LockedValue
 from mana_desktop.domain.mission import MISSIONS_APP, MISSIONS_COLLECTION
 from mana_desktop.domain.tools import policy_for
 from mana_desktop.store.replica import Replica
+from mana_desktop.workbench.messages import say
 from mana_desktop.workbench.schema import INDEXES, TABLES, ensure_schema, missing_columns
 
 
@@ -93,6 +95,9 @@ class Context:
         if self.cipher is None or not isinstance(value, str):
             return "" if value is None else str(value)
         shown = self.cipher.reveal({"v": value}).get("v")
+        if isinstance(shown, LockedValue):  # in the person's language, never the envelope
+            template = "🔒 locked" if shown.reason == "locked" else "🔒 can't be decrypted"
+            return say(self.lang, template)
         return shown if isinstance(shown, str) else str(shown)
 
     def reveal_strict(self, collection: str, data: Mapping[str, Any]) -> dict[str, Any]:

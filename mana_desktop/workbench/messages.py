@@ -29,6 +29,8 @@ _DE: dict[str, str] = {
     "A mission needs a title.": "Eine Mission braucht einen Titel.",
     "No mission with id {id!r}.": "Keine Mission mit der Kennung {id!r}.",
     "The mission is {state}; resume it first.": "Die Mission ist {state}; setze sie zuerst fort.",
+    "🔒 locked": "🔒 gesperrt",
+    "🔒 can't be decrypted": "🔒 nicht entschlüsselbar",
     "Cannot edit {names}; editable: {editable}.": "{names} kann nicht geändert werden; änderbar: {editable}.",
 }
 

@@ -133,3 +133,13 @@ def test_mission_edits_while_locked_are_a_message_and_change_nothing(
     assert len(wb_replica.list("ai", "aiMissions")) == 1
     wb.pause(mission_id)  # a field that is not encrypted still saves while locked
     assert wb_replica.get("ai", "aiMissions", mission_id).data["state"] == "paused"  # type: ignore[union-attr]
+
+
+def test_locked_titles_are_in_the_persons_language(wb_replica: Replica, vault: _Vault) -> None:
+    _seed(wb_replica, vault, [tool_step("s1", "create_task", {"title": "x"})])
+    wb = Workbench(wb_replica, Settings(language="de"), cipher=RecordCipher("u-1", lambda: vault.key))
+    wb.stage()
+    vault.key = None
+    [card] = wb.proposals()
+    assert card.mission_title == "🔒 gesperrt"
+    assert wb.mission_titles() == {"m1": "🔒 gesperrt"}
