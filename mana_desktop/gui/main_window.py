@@ -245,6 +245,8 @@ class MainWindow(QMainWindow):
                 profile.save_settings(settings)
 
         s.run(job)
+        if not on:
+            s.unlock_vault()  # back online: fetch the key if it is still missing
 
     def _sync_now(self) -> None:
         engine = self.session.engine

@@ -8,6 +8,7 @@ coalesced (a burst of commits becomes one refresh) before pages hear of them.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -104,9 +105,23 @@ class Session(QObject):
         return self.vault.cipher if self.vault is not None else None
 
     def unlock_vault(self) -> None:
-        """Fetch and unlock the key on the worker (HTTP with retries)."""
-        if self.vault is not None:
-            self.run(self.vault.unlock)
+        """Fetch and unlock the key (HTTP with up to 3 attempts) on a thread of its own, so
+        the pages' first reads on the worker do not wait for it; the outcome arrives as
+        `sig_vault_changed`. Skipped while working offline unless the opt-in keyring cache
+        can answer without the network."""
+        vault, settings = self.vault, self.settings
+        if vault is None or vault.vault.key is not None:
+            return
+        if getattr(settings, "work_offline", False) and not getattr(settings, "vault_keyring_cache", False):
+            return
+
+        def unlock() -> None:
+            try:
+                vault.unlock()
+            except Exception:  # the client reports failures as its ERROR state; never crash
+                log.warning("vault unlock failed", exc_info=True)
+
+        threading.Thread(target=unlock, name="mana-vault-unlock", daemon=True).start()
 
     def _on_vault_changed(self, state: object) -> None:
         text = str(getattr(state, "value", state))

@@ -190,3 +190,23 @@ def test_lock_texts_are_translated(qapp: Any) -> None:
     finally:
         i18n.install(qapp, "en")
     assert locked_text(LockedValue("enc:1:x", "locked")) == "🔒 locked"
+
+
+def test_working_offline_does_not_fetch_the_key_until_back_online(
+    qtbot: Any, signed_in: tuple[Opened, Session, Profile]
+) -> None:
+    opened, session, _profile = signed_in
+    assert opened.vault is not None
+    calls: list[str] = []
+    real_unlock = opened.vault.unlock
+    opened.vault.unlock = lambda: calls.append("unlock") or real_unlock()  # type: ignore[method-assign]
+    session.settings = session.settings.model_copy(update={"work_offline": True})
+    session.unlock_vault()
+    assert calls == [] and opened.vault.state == "locked"  # no thread, no request
+    win = MainWindow(session, settings_key="offline-vault")
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(session.sig_vault_changed, timeout=15000) as unlocked:
+        win.set_offline(False)
+    assert unlocked.args == ["unlocked"] and opened.vault.vault.key is not None
+    assert calls == ["unlock"]
+    idle(qtbot, session)
