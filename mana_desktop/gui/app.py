@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -63,16 +64,44 @@ def first_run(profile: Any, settings: Any) -> str | None:
     while dialog.exec():
         if dialog.choice != "sign-in":
             return dialog.choice
-        try:
-            from mana_desktop.sync.credentials import Credentials
+        from mana_desktop.sync.credentials import Credentials
 
-            auth_url = dialog.auth_url.text().strip() or None  # mana-auth, when apart from sync
-            Credentials(profile).login(dialog.server.text().strip(), dialog.email.text().strip(), dialog.password.text(),
-                                       auth_url=auth_url)  # fmt: skip
+        auth_url = dialog.auth_url.text().strip() or None  # mana-auth, when apart from sync
+        server, email, password = dialog.server.text().strip(), dialog.email.text().strip(), dialog.password.text()
+        dialog.setEnabled(False)  # one sign-in at a time; the dialog still repaints
+        try:
+            login = functools.partial(Credentials(profile).login, server, email, password, auth_url=auth_url)
+            wait_off_gui_thread(login)
             return "sign-in"
         except Exception as exc:  # shown to the person, who can try again
             dialog.show_error(str(exc))
+        finally:
+            dialog.setEnabled(True)
     return None
+
+
+def wait_off_gui_thread(job: Any) -> Any:
+    """Run a blocking job (HTTP) on a helper thread while Qt keeps processing events.
+
+    Used before the window and its worker exist (the first-run sign-in): the GUI thread only
+    spins a local event loop, so the dialog repaints and never freezes. Re-raises the job's
+    exception.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mana-login") as pool:
+        future = pool.submit(job)
+        loop = QEventLoop()
+        timer = QTimer()
+        timer.setInterval(15)
+        timer.timeout.connect(lambda: future.done() and loop.quit())
+        timer.start()
+        if not future.done():
+            loop.exec()
+        timer.stop()
+        return future.result()
 
 
 def _open_layers(profile: Any, settings: Any) -> Opened:

@@ -76,6 +76,8 @@ def load_settings(path: Path) -> Settings:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings()
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{path}: not UTF-8 text (byte {exc.start}); fix or remove the file") from exc
     except OSError as exc:
         raise SettingsError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     try:
