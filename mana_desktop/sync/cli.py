@@ -111,11 +111,22 @@ def cmd_login(args: argparse.Namespace) -> int:
 def cmd_logout(args: argparse.Namespace) -> int:
     from mana_desktop.sync.credentials import Credentials
 
-    credentials = Credentials(_profile(args))
+    profile = _profile(args)
+    credentials = Credentials(profile)
     account = credentials.account()
+    _forget_vault_key(profile)
     credentials.logout()
     print(f"Signed out{f' ({account.email})' if account else ''}.")
     return 0
+
+
+def _forget_vault_key(profile: Any) -> None:
+    """Sign-out wipes secrets: the opt-in keyring copy of the vault key goes too."""
+    from mana_desktop.sync.vault import KeyringKeyCache
+
+    user_id = profile.load_settings().user_id
+    if user_id:
+        KeyringKeyCache(profile.data_dir, user_id).clear()
 
 
 def cmd_sync(args: argparse.Namespace) -> int:

@@ -105,3 +105,45 @@ def test_credentials_file_fallback_and_scrub(reference_server: RunningServer,
     refreshed = again.refresh()  # a round trip to /api/v1/auth/refresh
     claims = jwt.decode(refreshed, options={"verify_signature": False})
     assert claims["sub"] == account.user_id and again.cached_token() == refreshed
+
+
+class _MemoryKeyring:
+    """Stands in for the OS keyring, which does not exist on this machine."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+def test_logout_wipes_the_cached_vault_key(reference_server: RunningServer, tmp_path: Path,
+                                           monkeypatch) -> None:
+    import argparse
+
+    from mana_desktop.domain.crypto import MasterKey
+    from mana_desktop.sync import cli, vault
+
+    data = tmp_path / "profile"
+    good = _run(data, "login", "--server", reference_server.url, "--email", "alice@example.com",
+                "--password-stdin", stdin="alice-password\n")
+    assert good.returncode == 0, good.stderr
+    profile = Profile(data)
+    user_id = profile.load_settings().user_id
+    assert user_id
+    ring = _MemoryKeyring()
+    monkeypatch.setattr(vault, "_system_keyring", lambda: ring)
+    vault.KeyringKeyCache(profile.data_dir, user_id).save(MasterKey.generate())
+    assert ring.items, "the opt-in cache holds the key before sign-out"
+
+    assert cli.cmd_logout(argparse.Namespace(data_dir=str(data))) == 0
+    assert ring.items == {}
+    assert Credentials(Profile(data)).account() is None
