@@ -257,6 +257,10 @@ class MainWindow(QMainWindow):
         """Look for new iterations: in the changed missions only, or everywhere at start."""
         wb = self.session.workbench
         focused = self.is_focused()
+        if self.notifier.seen is None:
+            # No baseline yet (its timer has not fired, or its read is queued): seeding it from
+            # a few missions would make every other iteration look new on the next check.
+            mission_ids = None
 
         def job() -> list[Any]:
             if mission_ids is None:

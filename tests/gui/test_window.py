@@ -32,6 +32,9 @@ def window(qtbot, gui_workbench, tmp_path: Path):
         page = win.page("all")
         assert isinstance(page, InboxPage)
         qtbot.waitUntil(lambda: len(page.model.card_ids()) > 0, timeout=15000)
+        # The start-up work is over once the notifier's baseline (a timer, then a worker read
+        # of every pending proposal) is in; tests that count workbench reads start after it.
+        qtbot.waitUntil(lambda: win.notifier.seen is not None, timeout=15000)
         return win, wb, replica, session
 
     yield build
