@@ -80,6 +80,11 @@ class Session(QObject):
         # Change sets our own decisions produced: their cards are already updated, so a page
         # need not reload 10,000 proposals because of them.
         self._own: dict[Any, set[str]] = {}
+        # Decisions on the worker whose result has not arrived yet. Their commit's change set
+        # reaches us before their result does; flushing in between would pass it on as foreign
+        # and leave its ids in `_own`, where they would swallow a later change of the same
+        # mission (a stale inbox). So the flush waits for them.
+        self._deciding = 0
         self.last_status: Any = None
         self.sig_status_changed.connect(self._remember_status)
 
@@ -159,6 +164,8 @@ class Session(QObject):
             self._coalesce.start()
 
     def _flush_changes(self) -> None:
+        if self._deciding:
+            return  # `_decision_over` flushes once the decision's own ids are known
         changed, self._pending_change = self._pending_change, {}
         own, self._own = self._own, {}
         if changed is not None:
@@ -198,7 +205,7 @@ class Session(QObject):
             views = [v for v in (wb.proposal(pid) for pid in touched) if v is not None]
             return DecisionResult(action, decision, views, label)
 
-        self.run(job, self._decided, lambda exc: emit(self.sig_decision_failed, str(exc), ids))
+        self._run_decision(job, ids)
 
     def decide_iteration(self, action: str, iteration_id: str, label: str, **options: Any) -> None:
         wb = self.workbench
@@ -212,7 +219,7 @@ class Session(QObject):
             views = [v for v in (wb.proposal(pid) for pid in ids) if v is not None]
             return DecisionResult(action, decision, views, label)
 
-        self.run(job, self._decided, lambda exc: emit(self.sig_decision_failed, str(exc), []))
+        self._run_decision(job, [])
 
     def undo(self, group: str | None = None, label: str = "") -> None:
         wb = self.workbench
@@ -223,13 +230,34 @@ class Session(QObject):
             views = [v for v in (wb.proposal(pid) for pid in ids) if v is not None]
             return DecisionResult("undo", changed_or_decision, views, label)
 
-        self.run(job, self._decided, lambda exc: emit(self.sig_decision_failed, str(exc), []))
+        self._run_decision(job, [])
+
+    def _run_decision(self, job: Callable[[], DecisionResult], ids: list[str]) -> None:
+        self._deciding += 1
+
+        def failed(exc: Exception) -> None:
+            self._decision_over()
+            emit(self.sig_decision_failed, str(exc), ids)
+
+        self.run(job, self._decided, failed)
+
+    def _decision_over(self) -> None:
+        self._deciding -= 1
+        if self._deciding:
+            return
+        if self._pending_change == {}:
+            # The replica notifies before the job returns: nothing of ours is still to come,
+            # so no own id may linger to swallow someone else's later change.
+            self._own.clear()
+        elif not self._coalesce.isActive():
+            self._coalesce.start()
 
     def _decided(self, result: DecisionResult) -> None:
         changed = getattr(result.decision, "changed", None)
         if isinstance(changed, dict):
             for key, ids in changed.items():
                 self._own.setdefault(key, set()).update(ids)
+        self._decision_over()
         emit(self.sig_decided, result)
         self.refresh_counts()
 

@@ -1,0 +1,48 @@
+"""Session change-set coalescing under unlucky timing: no foreign change is ever dropped."""
+
+from __future__ import annotations
+
+import threading
+
+from mana_desktop.gui.session import Session
+from tests.fixtures.gui import seed_proposals
+
+MISSIONS = ("ai", "aiMissions")
+
+
+def test_change_after_a_slow_decision_is_not_swallowed(qtbot, gui_workbench):
+    """The decision's commit reaches the session before its result. If the coalescing timer
+    fires in between (a busy machine), the decision's ids must not linger as "our own" and
+    swallow the runner's next change to the same mission."""
+    wb, replica = gui_workbench
+    seed_proposals(replica, wb, per_iteration=2)
+    s = Session(wb, replica=replica, settings=wb.settings)
+    s.attach()
+    try:
+        timer_fired = threading.Event()
+        s._coalesce.timeout.connect(timer_fired.set)
+        approve = wb.approve
+
+        def slow_approve(pid, params=None):
+            decision = approve(pid, params=params)
+            # Hold the result back until the coalescing timer has fired in the GUI thread.
+            assert timer_fired.wait(10)
+            return decision
+
+        wb.approve = slow_approve
+        heard: list[object] = []
+        s.sig_data_changed.connect(heard.append)
+        pid = wb.proposals(mission_id="m0")[0].id
+        with qtbot.waitSignal(s.sig_decided, timeout=15000):
+            s.decide("approve", [pid], "Task")
+        qtbot.waitUntil(lambda: s.bridge.pending_jobs() == 0 and not s._coalesce.isActive(), timeout=15000)
+        heard.clear()
+
+        from tests.fixtures.workbench import iteration, server_set_iterations, tool_step
+
+        step = tool_step("late", "create_task", {"title": "Late"})
+        server_set_iterations(replica, "m0", [iteration("it-late", step)])
+        qtbot.waitUntil(lambda: any(isinstance(c, dict) and "m0" in c.get(MISSIONS, ()) for c in heard),
+                        timeout=15000)  # fmt: skip
+    finally:
+        s.close()
