@@ -33,7 +33,8 @@ def test_status_follows_the_engine_and_work_offline(qtbot, live):
     qtbot.waitUntil(lambda: "In sync" in win.status_button.text(), timeout=20000)
     win.set_offline(True)
     qtbot.waitUntil(lambda: "offline" in win.status_button.text().lower(), timeout=20000)
-    assert side.profile.load_settings().work_offline is True
+    # The button says so at once; the settings file is written afterwards, on the worker.
+    qtbot.waitUntil(lambda: side.profile.load_settings().work_offline is True, timeout=20000)
     # A decision while offline waits in the outbox and says so.
     seed_proposals(side.replica, wb, per_iteration=1)
     proposal = wb.proposals()[0]
@@ -43,4 +44,4 @@ def test_status_follows_the_engine_and_work_offline(qtbot, live):
     win.set_offline(False)
     qtbot.waitUntil(lambda: "In sync" in win.status_button.text()
                     and "waiting" not in win.status_button.text(), timeout=30000)  # fmt: skip
-    assert side.profile.load_settings().work_offline is False
+    qtbot.waitUntil(lambda: side.profile.load_settings().work_offline is False, timeout=20000)
