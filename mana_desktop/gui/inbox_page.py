@@ -211,6 +211,9 @@ class InboxPage(QWidget):
     def _load_failed(self, exc: Exception) -> None:
         self._loading = False
         emit(self.session.sig_error, str(exc))
+        if self._reload_again:  # a change arrived meanwhile: its reload must still happen
+            self._reload_again = False
+            self.reload()
 
     @staticmethod
     def model_visible() -> frozenset[str]:

@@ -46,3 +46,31 @@ def test_change_after_a_slow_decision_is_not_swallowed(qtbot, gui_workbench):
                         timeout=15000)  # fmt: skip
     finally:
         s.close()
+
+
+def test_a_change_during_a_failed_load_still_reloads(qtbot, gui_workbench):
+    """A reload asked for while a load is in flight is kept even when that load fails."""
+    from mana_desktop.gui.inbox_page import InboxPage
+
+    wb, replica = gui_workbench
+    seed_proposals(replica, wb, per_iteration=2)
+    inbox = wb.inbox
+    failures = [RuntimeError("disk I/O error")]
+
+    def flaky_inbox(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return inbox(*args, **kwargs)
+
+    wb.inbox = flaky_inbox
+    s = Session(wb, replica=replica, settings=wb.settings)
+    try:
+        page = InboxPage(s, None)
+        qtbot.addWidget(page)
+        page.show()
+        page.reload()
+        page.reload()  # a change set arrives while the first load is still on the worker
+        qtbot.waitUntil(lambda: len(page.model.card_ids()) == 2, timeout=15000)
+        assert not failures
+    finally:
+        s.close()
