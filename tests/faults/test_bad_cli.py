@@ -41,16 +41,11 @@ BAD_SETTINGS: dict[str, tuple[bytes, str | None]] = {
 }
 
 
-NON_UTF8_BUG = ("BUG: store/settings.py load_settings lets UnicodeDecodeError escape for a "
-                "non-UTF-8 file (only OSError and JSON errors become SettingsError)")
 
 
 @pytest.mark.parametrize("command", [["status"], ["inbox", "list"], ["sync", "--once"]])
 @pytest.mark.parametrize("name", sorted(BAD_SETTINGS))
-def test_bad_settings_file_is_named_and_kept(tmp_path: Path, name: str, command: list[str],
-                                             request: pytest.FixtureRequest) -> None:
-    if name == "binary garbage":
-        request.applymarker(pytest.mark.xfail(strict=False, reason=NON_UTF8_BUG))
+def test_bad_settings_file_is_named_and_kept(tmp_path: Path, name: str, command: list[str]) -> None:
     content, field = BAD_SETTINGS[name]
     data_dir = tmp_path / "profile"
     data_dir.mkdir()
