@@ -78,7 +78,5 @@ def test_plain_listing_passes_no_terminal_control_sequences(profile: Profile) ->
     assert done.returncode == 0, done.stderr
     assert "<script>" in done.stdout or "script" in done.stdout  # shown as text, not dropped
     found = CONTROL.findall(done.stdout)
-    if found:
-        pytest.xfail(f"BUG: workbench/cli.py `inbox list` prints server text with control "
-                     f"characters {sorted(set(found))!r} (terminal escape injection)")
+    assert not found, f"terminal control characters reached stdout: {sorted(set(found))!r}"
 

@@ -1,0 +1,29 @@
+"""Server text printed on a terminal never carries control sequences."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mana_desktop.domain.terminal import terminal_safe
+
+HOSTILE = "a\x1b[2J b\x07 c\u202eevil\r d\x9b1m"
+
+
+def test_control_characters_are_shown_escaped() -> None:
+    out = terminal_safe(HOSTILE)
+    assert out == "a\\u001b[2J b\\u0007 c\\u202eevil\\u000d d\\u009b1m"
+    assert not any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in out)
+
+
+def test_newlines_tabs_and_ordinary_text_stay() -> None:
+    text = "Buy oat milk\n\tby Friday — Grüße 🥛 <b>x</b>"
+    assert terminal_safe(text) == text
+
+
+@given(st.text())
+def test_escaped_json_still_decodes_to_the_original(text: str) -> None:
+    dumped = json.dumps({"title": text}, ensure_ascii=False)
+    assert json.loads(terminal_safe(dumped)) == {"title": text}
