@@ -222,3 +222,11 @@ def test_new_iteration_refreshes_only_its_mission(qtbot, window):
     qtbot.waitUntil(lambda: not s._coalesce.isActive(), timeout=15000)
     idle(qtbot, s)
     assert None not in [c for c in calls if c != "status"]
+
+
+def test_each_test_starts_on_the_inbox(qtbot, window, gui_settings):
+    """The last page is remembered per test folder, never across tests."""
+    win, _wb, _r, _s = window(per_iteration=1)
+    assert win.current_page() == "all"
+    assert win.qsettings.fileName().startswith(str(gui_settings))
+    win.show_page("todo")
