@@ -13,6 +13,7 @@ row. Mount with `routes.extend(vault_routes(service))` (anything with `.store` a
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -109,11 +110,17 @@ class Caller:
     user_agent: str | None
 
 
+@functools.cache
+def _warn_dev_kek_once() -> None:
+    # Once per process: the server opens the vault from several places.
+    log.warning("%s is not set: using the development KEK (32 zero bytes)", KEK_ENV)
+
+
 def load_kek(environ: dict[str, str] | None = None) -> MasterKey:
     """The KEK from `MANA_AUTH_KEK`, or the dev KEK (32 zero bytes) with a warning."""
     text = (environ if environ is not None else dict(os.environ)).get(KEK_ENV, "").strip()
     if not text:
-        log.warning("%s is not set: using the development KEK (32 zero bytes)", KEK_ENV)
+        _warn_dev_kek_once()
         return MasterKey(bytes(32))
     try:
         return MasterKey.from_b64(text)
