@@ -229,6 +229,8 @@ def _print_status(status: SyncStatus, extra: dict[str, Any]) -> None:
         print(f"paused:        {status.paused_message}")
     if status.clock_skew_s is not None:
         print(f"clock skew:    {status.clock_skew_s:+.3f} s (server minus local)")
+    if status.clock_warning:
+        print(f"warning:       {status.clock_warning}")
     if extra.get("storage_warning"):
         print(f"warning:       {extra['storage_warning']}")
     print(f"cursors:       {len(status.cursors)} collections")

@@ -39,17 +39,19 @@ from mana_desktop.sync.changes import earliest, latest
 from mana_desktop.sync.clock import ClockSkew
 from mana_desktop.sync.errors import (
     PaymentRequiredError,
+    RejectedError,
     RetryableError,
     SignedOutError,
     SyncError,
 )
+from mana_desktop.sync.integrity import INTEGRITY_INTERVAL_S, compare, repair, replay
 from mana_desktop.sync.live import LiveChannel
 from mana_desktop.sync.ports import ApplyResultLike, ProfileLike, ReplicaLike
 from mana_desktop.sync.protocol import SyncClient, TokenSource
 from mana_desktop.sync.pulling import Progress, Puller
 from mana_desktop.sync.pushing import Pusher
 from mana_desktop.sync.report import SyncReport
-from mana_desktop.sync.status import StatusBoard, SyncStatus
+from mana_desktop.sync.status import StatusBoard, SyncStatus, clock_warning
 
 __all__ = ["SyncEngine", "SyncReport", "parse_subscriptions"]
 
@@ -62,6 +64,7 @@ PAUSE_PROBE_S = 300.0  # billing status is cached 5 min server-side; ask again a
 LOCAL_DEBOUNCE_S = 0.2  # let a burst of local writes go out as one push
 ONCE_ATTEMPTS = 4  # run_once retries a retryable failure this many times in all
 ONCE_MAX_WAIT_S = 8.0  # and waits at most this long between attempts (unless Retry-After)
+SKEW_WARN_S = 60.0  # a clock further off than this gets a warning in status and the journal
 
 
 class SyncEngine:
@@ -109,6 +112,9 @@ class SyncEngine:
         self._journaled: tuple[str, str | None] | None = None
         self._main_task: asyncio.Task[None] | None = None
         self._stopped_streams: list[asyncio.Task[None]] = []
+        # (app, collection) -> monotonic time of its last integrity check (or initial pull).
+        self._checked: dict[tuple[str, str], float] = {}
+        self._skew_warned = False
 
     # ===== public API (any thread) =====
     def start(self) -> None:
@@ -360,6 +366,7 @@ class SyncEngine:
         if self._pull_all:
             await asyncio.to_thread(self._reload_settings)
         if self._pull_all or self._pull_keys:
+            full = self._pull_all
             keys = list(self.subscriptions) if self._pull_all else sorted(self._pull_keys)
             self._pull_all = False
             self._pull_keys.clear()
@@ -369,6 +376,8 @@ class SyncEngine:
             except BaseException:
                 self._pull_keys.update(keys)
                 raise
+            if full:
+                await self._check_integrity(client, report)
         if self._push_due:
             self._push_due = False
             try:
@@ -440,7 +449,39 @@ class SyncEngine:
         await puller.pull(keys, stored, report, progress,
                           lambda value: self._board.update(progress=value),
                           probe_first=self._failing)
+        # An initial pull is itself a fresh replay: no check needed for it now.
+        self._checked.update(dict.fromkeys(initial, time.monotonic()))
         self._board.update(progress=None, last_pull_at=format_ms(utc_now()))
+
+    async def _check_integrity(self, client: SyncClient, report: SyncReport) -> None:
+        """Compare due collections with a fresh replay of the server's log; repair drift.
+
+        Due: not checked by this engine yet, or longer ago than INTEGRITY_INTERVAL_S (the check
+        is a full re-pull, so a normal incremental cycle must not pay for it)."""
+        now = time.monotonic()
+        stored = self.replica.cursors()
+        due = [key for key in self.subscriptions if key in stored
+               and now - self._checked.get(key, -INTEGRITY_INTERVAL_S) >= INTEGRITY_INTERVAL_S]
+        for key in due:
+            try:
+                scratch = await replay(client, key)
+            except RejectedError:
+                continue  # the pull already journaled a refusal for this collection
+            repaired = await asyncio.to_thread(self._compare_and_repair, key, scratch)
+            report.repaired += repaired
+            self._checked[key] = time.monotonic()
+
+    def _compare_and_repair(self, key: tuple[str, str], scratch: Any) -> int:
+        app, collection = key
+        alive = {r.id for r in self.replica.list(app, collection)}
+        pending = {e.record_id for e in self.replica.outbox_pending(app)
+                   if e.collection == collection}
+        drift = compare(key, scratch, alive, pending)
+        if drift is None:
+            return 0
+        log.warning("integrity: %s/%s drifted (%d ids); repairing", app, collection,
+                    len(drift.ids))
+        return repair(drift, scratch, self._apply, self._journal)
 
     async def _push_all(self, client: SyncClient, report: SyncReport) -> None:
         pusher = Pusher(client, self.replica, self._apply, since=self._push_since,
@@ -450,11 +491,12 @@ class SyncEngine:
         await self._refresh_counts()
 
     def _apply(self, app: str, changes: Sequence[dict[str, Any]], *,
-               collection: str | None = None, cursor: str | None = None) -> ApplyResultLike:
+               collection: str | None = None, cursor: str | None = None,
+               event_dedup: bool = True) -> ApplyResultLike:
         self._tls.applying = True  # our own commits are not local writes to push
         try:
             return self.replica.apply_remote(app, changes, collection=collection, cursor=cursor,
-                                             event_dedup=True)
+                                             event_dedup=event_dedup)
         finally:
             self._tls.applying = False
 
@@ -540,7 +582,7 @@ class SyncEngine:
         state = "offline" if exc.network else "error"
         self._board.update(state=state, last_error=self._scrub(str(exc)), progress=None,
                            retry_at=self._at(delay) if delay is not None else None,
-                           clock_skew_s=self.clock.estimate)
+                           **self._skew_fields())
         self._persist()
 
     def _finish_state(self, report: SyncReport) -> None:
@@ -548,8 +590,21 @@ class SyncEngine:
         self._board.update(state="error" if report.errors else "idle",
                            last_error=report.errors[-1] if report.errors else None,
                            retry_at=None, paused_message=None, progress=None,
-                           clock_skew_s=self.clock.estimate)
+                           **self._skew_fields())
         self._persist()
+
+    def _skew_fields(self) -> dict[str, Any]:
+        """Status fields for the clock skew; journals the warning once per crossing."""
+        skew = self.clock.estimate
+        warning = clock_warning(skew, SKEW_WARN_S)
+        if (warning is not None) != self._skew_warned:
+            self._skew_warned = warning is not None
+            text = warning or f"clock skew back within {SKEW_WARN_S:.0f} s ({skew} s)"
+            try:
+                self._journal("warning" if warning else "info", text, clock_skew_s=skew)
+            except Exception as exc:  # a journal that cannot be written must not stop sync
+                log.warning("cannot journal the clock skew: %s", exc)
+        return {"clock_skew_s": skew, "clock_warning": warning}
 
     async def _refresh_counts(self) -> None:
         counts = await asyncio.to_thread(self._counts)

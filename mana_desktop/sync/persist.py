@@ -18,7 +18,7 @@ from mana_desktop.sync.status import STATES, State, SyncStatus
 
 FILE_NAME = "sync-state.json"
 PERSISTED = ("state", "last_pull_at", "last_push_at", "last_error", "paused_message",
-             "retry_at", "clock_skew_s")
+             "retry_at", "clock_skew_s", "clock_warning")
 
 
 def state_path(data_dir: Path) -> Path:
@@ -94,6 +94,8 @@ def disk_status(profile: Any, replica: Any, credentials: Any) -> tuple[SyncStatu
         paused_message=saved.get("paused_message"),
         retry_at=saved.get("retry_at") if running else None,
         clock_skew_s=saved.get("clock_skew_s"),
+        clock_warning=saved.get("clock_warning") if isinstance(saved.get("clock_warning"), str)
+        else None,
         quarantined=len(replica.quarantined()),
         account=settings.account_email if signed_in else None,
         work_offline=bool(settings.work_offline),

@@ -13,6 +13,7 @@ class SyncReport:
     dropped: int = 0
     pushed: int = 0
     quarantined: int = 0
+    repaired: int = 0  # records the integrity check found drifted and re-pulled
     requests: int = 0
     errors: list[str] = field(default_factory=list)
     duration_s: float = 0.0
@@ -25,4 +26,6 @@ class SyncReport:
     def summary(self) -> str:
         text = (f"pulled {self.pulled}, pushed {self.pushed}, quarantined {self.quarantined}, "
                 f"{self.requests} requests in {self.duration_s:.2f} s")
+        if self.repaired:
+            text += f", repaired {self.repaired} drifted record(s)"
         return text + (f"; errors: {'; '.join(self.errors)}" if self.errors else "")

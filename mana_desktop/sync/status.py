@@ -33,6 +33,8 @@ class SyncStatus:
     retry_at: str | None = None
     # Server clock minus ours, in seconds (positive: the server is ahead).
     clock_skew_s: float | None = None
+    # Set while |clock_skew_s| is above 60 s: a sentence for people (GUI, `status`).
+    clock_warning: str | None = None
     # Extensions (CONTRACTS.md): changes the server refused, the account, "Work offline".
     quarantined: int = 0
     account: str | None = None
@@ -57,7 +59,18 @@ class SyncStatus:
             parts.append(f"error: {self.last_error}")
         if self.retry_at and self.state in ("error", "offline"):
             parts.append(f"retry at {self.retry_at}")
+        if self.clock_warning:
+            parts.append(f"warning: {self.clock_warning}")
         return ", ".join(parts)
+
+
+def clock_warning(skew_s: float | None, limit_s: float) -> str | None:
+    """The warning for a clock skew beyond `limit_s` (None when within it or unknown)."""
+    if skew_s is None or abs(skew_s) <= limit_s:
+        return None
+    side = "ahead of" if skew_s > 0 else "behind"
+    return (f"clock skew: the server's clock is {abs(skew_s):.0f} s {side} this computer's "
+            f"(check the system clock)")
 
 
 StatusCallback = Callable[[SyncStatus], None]

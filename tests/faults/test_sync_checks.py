@@ -1,7 +1,6 @@
 """Issue 7's sync-engine checks: integrity after a full sync, and the clock-skew warning.
 
-Both belong to the sync engine; these tests state the behaviour the issue asks for, so they
-show whether it exists (xfail while it does not).
+Both belong to the sync engine (sync/integrity.py, SyncStatus.clock_warning).
 """
 
 from __future__ import annotations
@@ -42,9 +41,6 @@ def profile(tmp_path: Path, reference_server: RunningServer) -> Profile:
     return profile
 
 
-@pytest.mark.xfail(strict=False, reason="MISSING (issue 7): no integrity check after a full sync "
-                   "(record counts + hash per collection against a fresh replay) and no targeted "
-                   "re-pull; silent drift stays")
 def test_silent_drift_is_found_and_repaired(profile: Profile, reference_server: RunningServer) -> None:
     other = reference_server.headers("alice@example.com", "device-b")
     import httpx
@@ -120,8 +116,6 @@ def test_clock_skew_is_estimated_from_server_responses(skewed: Profile) -> None:
     assert skew is not None and abs(skew - SKEW_S) < 5, skew
 
 
-@pytest.mark.xfail(strict=False, reason="MISSING (issue 7): no warning when the clock skew is "
-                   "above 60 s (sync/status.py describe() and `status` print only the number)")
 def test_clock_skew_above_60_s_warns(skewed: Profile) -> None:
     replica = skewed.open_replica()
     try:
