@@ -20,6 +20,7 @@ from typing import Any
 
 from benchmarks.report import Result
 from mana_desktop.store.replica import Replica
+from mana_desktop.store.wire import loads
 
 AREA = "store"
 PAGE = 1000
@@ -75,7 +76,7 @@ def _since(start: tuple[float, float]) -> tuple[float, float]:
 def apply_all(replica: Replica, pages: list[tuple[str, str, bytes]]) -> tuple[float, float]:
     start = _clock()
     for app, collection, body in pages:
-        response = json.loads(body)
+        response = loads(body)  # what the sync engine should parse response bodies with
         replica.apply_remote(app, response["serverChanges"], collection=collection,
                              cursor=response["syncedUntil"])
     return _since(start)

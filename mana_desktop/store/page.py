@@ -14,6 +14,7 @@ from mana_desktop.domain.incoming import Incoming, insert_time, parse_change, pl
 from mana_desktop.domain.timeutil import format_micro, utc_now
 from mana_desktop.store.events import EventMemory
 from mana_desktop.store.rows import dumps
+from mana_desktop.store.wire import dumps as fast_dumps
 
 FUTURE_HORIZON: Final = timedelta(days=1)  # stamps beyond now + this are journalled
 
@@ -87,7 +88,7 @@ def split_page(app: str, changes: Iterable[Any], events: EventMemory | None) -> 
                     last_actor, last_actor_json = actor, dumps(actor)
                 deleted = data.get("deletedAt")
                 fast[key] = (
-                    (app, key[0], key[1], dumps(data),
+                    (app, key[0], key[1], fast_dumps(data),
                      '{"u":["' + at + '","server-replay",' + last_actor_json + "]}",
                      deleted if type(deleted) is str and deleted else None),
                     raw,

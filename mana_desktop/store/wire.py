@@ -1,0 +1,91 @@
+"""Fast JSON for the bulk apply path: orjson where it gives exactly the stdlib's result.
+
+orjson parses about a quarter faster and encodes about four times faster than `json`, but it
+differs at the edges; wherever it might, we use the stdlib instead, so what is stored (and what
+is dropped and journalled) is byte for byte what the stdlib path produces:
+
+- parsing: orjson refuses NaN/Infinity literals, lone surrogate escapes and nesting deeper than
+  255 (we then parse with `json`), and it turns integers beyond 64 bits into floats (a body
+  with a run of 19 or more digits anywhere is parsed with `json`);
+- encoding (`compact_json` is the reference): orjson refuses lone surrogates, integers beyond
+  64 bits, non-string keys and deep nesting (we then encode with the stdlib, which raises or
+  escapes as before); it writes UTF-8 where we escape to ASCII, NaN/Infinity as `null` where
+  we refuse them, small floats (below 1e-4) without an exponent or with a one-digit one, and
+  DEL unescaped. Output with non-ASCII bytes, a small-float shape or DEL is re-encoded with the
+  stdlib; output with `null` is kept only when the value holds no non-finite float.
+
+Not JSON values (only Python callers could pass them): datetimes, dataclasses and subclasses
+of str/int/dict/list go to the stdlib (which raises or writes them as before); a UUID or an
+Enum member, which the stdlib refuses, orjson writes as its string or value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Final
+
+import orjson
+
+from mana_desktop.domain.lww import compact_json
+
+# A run of digits long enough to be an integer orjson would turn into a float (|n| > 2**63),
+# found as a run of zeros once every digit is mapped to 0: a regular expression scanning for
+# digit runs costs as much as orjson's whole parse, this a quarter of it.
+_DIGITS_TO_ZERO: Final = bytes.maketrans(b"123456789", b"000000000")
+_LONG_RUN: Final = b"0" * 19
+# Types the stdlib refuses or writes through their base class: orjson must refuse them too.
+_OPTIONS: Final = (
+    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def loads(body: bytes | str) -> Any:
+    """`json.loads(body)`, faster: the same values, the same errors."""
+    raw = body.encode() if isinstance(body, str) else body
+    if _LONG_RUN not in raw.translate(_DIGITS_TO_ZERO):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # not JSON, or an edge orjson refuses: the stdlib decides
+    return json.loads(body)
+
+
+def _finite(value: Any) -> bool:
+    """No NaN or Infinity anywhere in a JSON value (orjson would write them as null)."""
+    kind = type(value)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        return all(map(_finite, value.values()))
+    if kind is list or kind is tuple:
+        return all(map(_finite, value))
+    return True
+
+
+def dumps(value: Any) -> str:
+    """`compact_json(value)`, faster: the same text, the same errors."""
+    try:
+        out = orjson.dumps(value, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        return compact_json(value)
+    if not out.isascii() or b"\x7f" in out or b"0.0000" in out or _small_exponent(out):
+        return compact_json(value)
+    if b"null" in out and not _finite(value):
+        return compact_json(value)
+    return out.decode("ascii")
+
+
+def _small_exponent(out: bytes) -> bool:
+    """A float written as `<digit>e-<n>` (the stdlib writes `e-05`, orjson `e-5`).
+
+    Plain substring searches: a regular expression costs several times orjson's encoding. An
+    `e-` inside a string (`"space-1"`) is told apart by the byte before it; a digit there in a
+    string (`"3e-4"`) is a false alarm that only costs the stdlib's speed.
+    """
+    i = out.find(b"e-")
+    while i > 0:
+        if 48 <= out[i - 1] <= 57:
+            return True
+        i = out.find(b"e-", i + 2)
+    return False
