@@ -79,5 +79,6 @@ def status_text(status: Any, now: datetime | None = None) -> str:
     )
     if last:
         parts.append(format_moment(last))
+    parts += ["⚠ " + w for w in [getattr(status, "clock_warning", None)] if isinstance(w, str) and w]
     separator = " — " if state == "offline" and waiting else " · "
     return separator.join(parts)

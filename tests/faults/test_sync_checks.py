@@ -70,6 +70,74 @@ def test_silent_drift_is_found_and_repaired(profile: Profile, reference_server: 
         replica.close()
 
 
+def _post(server: RunningServer, changes: list[dict[str, object]]) -> None:
+    import httpx
+
+    r = httpx.post(f"{server.url}/sync/todo", headers=server.headers("alice@example.com", "device-b"),
+                   json={"clientId": "device-b", "since": "", "changes": changes}, timeout=30)
+    assert r.status_code == 200, r.text
+
+
+def test_repair_is_journaled_and_the_next_cycle_does_not_check_again(
+        profile: Profile, reference_server: RunningServer) -> None:
+    _post(reference_server, [{"table": "tasks", "id": f"t{i}", "op": "insert",
+                              "data": {"id": f"t{i}", "title": f"task {i}"}} for i in range(5)])
+    replica = profile.open_replica()
+    try:
+        assert _engine(profile, replica).run_once().ok
+        with replica.write() as tx:  # a local edit still in the outbox is not drift
+            tx.insert("todo", "tasks", {"title": "mine"}, actor=user_actor(None, "A"))
+        conn = sqlite3.connect(profile.replica_path)
+        conn.execute("DELETE FROM records WHERE app='todo' AND collection='tasks' AND id='t2'")
+        conn.commit()
+        conn.close()
+        engine = _engine(profile, replica)
+        report = engine.run_once()
+        assert report.ok and report.repaired == 1, report
+        assert replica.get("todo", "tasks", "t2") is not None
+        entries = replica.journal(kind="repair")
+        assert len(entries) == 1 and "todo/tasks" in entries[0].reason, entries
+        # Within the interval a normal cycle is one pull and no replay.
+        again = engine.run_once()
+        assert again.ok and again.requests == 1 and again.repaired == 0, again
+    finally:
+        replica.close()
+
+
+def test_a_server_delete_undone_by_a_bad_restore_is_repaired(
+        profile: Profile, reference_server: RunningServer) -> None:
+    _post(reference_server, [{"table": "tasks", "id": f"t{i}", "op": "insert",
+                              "data": {"id": f"t{i}", "title": f"task {i}"}} for i in (1, 2)])
+    replica = profile.open_replica()
+    try:
+        assert _engine(profile, replica).run_once().ok
+    finally:
+        replica.close()
+    conn = sqlite3.connect(profile.replica_path)
+    old = conn.execute("SELECT * FROM records WHERE id = 't1'").fetchone()
+    conn.close()
+    _post(reference_server, [{"table": "tasks", "id": "t1", "op": "delete"}])
+    replica = profile.open_replica()
+    try:
+        assert _engine(profile, replica).run_once().ok
+        assert [r.id for r in replica.list("todo", "tasks")] == ["t2"]
+    finally:
+        replica.close()
+    # A restore from an old backup brings t1 back as it was before the server deleted it.
+    conn = sqlite3.connect(profile.replica_path)
+    conn.execute(f"INSERT OR REPLACE INTO records VALUES ({', '.join('?' * len(old))})", old)
+    conn.commit()
+    conn.close()
+    replica = profile.open_replica()
+    try:
+        assert [r.id for r in replica.list("todo", "tasks")] == ["t1", "t2"]
+        report = _engine(profile, replica).run_once()
+        assert report.repaired == 1, report
+        assert [r.id for r in replica.list("todo", "tasks")] == ["t2"]
+    finally:
+        replica.close()
+
+
 class _Skewed(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
@@ -127,3 +195,33 @@ def test_clock_skew_above_60_s_warns(skewed: Profile) -> None:
     words = " ".join(str(v) for v in (status.describe(), status.last_error,
                                       getattr(status, "warning", None), getattr(status, "warnings", None)))
     assert "clock" in words.lower() and ("skew" in words.lower() or "ahead" in words.lower()), words
+
+
+def test_clock_skew_warning_is_journaled_once_and_saved(skewed: Profile) -> None:
+    from mana_desktop.sync.persist import load_state
+
+    replica = skewed.open_replica()
+    try:
+        engine = _engine(skewed, replica)
+        for _ in range(3):
+            engine.run_once()
+        status = engine.status()
+        entries = [e for e in replica.journal() if "clock skew" in e.reason]
+    finally:
+        replica.close()
+    assert status.clock_warning is not None and "ahead" in status.clock_warning
+    assert "warning: clock skew" in status.describe()
+    assert len(entries) == 1, entries
+    assert load_state(skewed.data_dir).get("clock_warning") == status.clock_warning
+
+
+def test_clock_warning_text_both_ways_and_in_the_gui_status_line() -> None:
+    from mana_desktop.gui.status_text import status_text
+    from mana_desktop.sync.status import SyncStatus, clock_warning
+
+    assert clock_warning(59.9, 60.0) is None and clock_warning(None, 60.0) is None
+    behind = clock_warning(-90.0, 60.0)
+    assert behind is not None and "90 s behind" in behind
+    line = status_text(SyncStatus(clock_skew_s=-90.0, clock_warning=behind))
+    assert behind in line
+    assert "clock" not in status_text(SyncStatus(clock_skew_s=-90.0))
