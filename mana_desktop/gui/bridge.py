@@ -66,6 +66,10 @@ class Bridge(QObject):
     def pending_jobs(self) -> int:
         return len(self._callbacks)
 
+    def on_worker(self) -> bool:
+        """True when called from the worker thread (inside a job)."""
+        return threading.current_thread() is self._thread
+
     def _work(self) -> None:
         while True:
             item = self._queue.get()

@@ -77,14 +77,12 @@ class Session(QObject):
         self.bridge.sig_status_changed.connect(self.sig_status_changed)
         self.bridge.sig_vault_changed.connect(self._on_vault_changed)
         self._unsubscribe: list[Callable[[], None]] = []
-        # Change sets our own decisions produced: their cards are already updated, so a page
-        # need not reload 10,000 proposals because of them.
-        self._own: dict[Any, set[str]] = {}
-        # Decisions on the worker whose result has not arrived yet. Their commit's change set
-        # reaches us before their result does; flushing in between would pass it on as foreign
-        # and leave its ids in `_own`, where they would swallow a later change of the same
-        # mission (a stale inbox). So the flush waits for them.
-        self._deciding = 0
+        # True on the worker while a decision job runs. The change sets its commits produce
+        # are dropped where they arise (their cards come updated with `sig_decided`, so a page
+        # need not reload 10,000 proposals). Told apart by thread, not by ids: subtracting a
+        # decision's ids later raced with the coalescing timer and could swallow someone
+        # else's change of the same mission (a stale inbox).
+        self._in_decision = False
         self.last_status: Any = None
         self.sig_status_changed.connect(self._remember_status)
 
@@ -92,7 +90,7 @@ class Session(QObject):
     def attach(self) -> None:
         """Subscribe to replica commits and engine status (callbacks run on other threads)."""
         if self.replica is not None and hasattr(self.replica, "subscribe"):
-            self._unsubscribe.append(self.replica.subscribe(self.bridge.notify_records_changed))
+            self._unsubscribe.append(self.replica.subscribe(self._on_commit))
         if hasattr(self.workbench, "on_staged"):
             # Staging inserts proposals on its own thread; its change set says which missions.
             self.workbench.on_staged(self.bridge.notify_records_changed)
@@ -153,6 +151,12 @@ class Session(QObject):
     def _remember_status(self, status: object) -> None:
         self.last_status = status
 
+    def _on_commit(self, changed: object) -> None:
+        """Replica subscriber (runs on the committing thread)."""
+        if self._in_decision and self.bridge.on_worker():
+            return  # our own decision's commit (the worker runs one job at a time)
+        self.bridge.notify_records_changed(changed)
+
     @Slot(object)
     def _on_records_changed(self, changed: object) -> None:
         if self._pending_change is None or not isinstance(changed, dict):
@@ -164,12 +168,8 @@ class Session(QObject):
             self._coalesce.start()
 
     def _flush_changes(self) -> None:
-        if self._deciding:
-            return  # `_decision_over` flushes once the decision's own ids are known
         changed, self._pending_change = self._pending_change, {}
-        own, self._own = self._own, {}
         if changed is not None:
-            changed = {k: ids - own.get(k, set()) for k, ids in changed.items()}
             changed = {k: ids for k, ids in changed.items() if ids}
             if not changed:
                 self.refresh_counts()
@@ -233,31 +233,16 @@ class Session(QObject):
         self._run_decision(job, [])
 
     def _run_decision(self, job: Callable[[], DecisionResult], ids: list[str]) -> None:
-        self._deciding += 1
+        def decision() -> DecisionResult:
+            self._in_decision = True  # read by `_on_commit` on this same worker thread
+            try:
+                return job()
+            finally:
+                self._in_decision = False
 
-        def failed(exc: Exception) -> None:
-            self._decision_over()
-            emit(self.sig_decision_failed, str(exc), ids)
-
-        self.run(job, self._decided, failed)
-
-    def _decision_over(self) -> None:
-        self._deciding -= 1
-        if self._deciding:
-            return
-        if self._pending_change == {}:
-            # The replica notifies before the job returns: nothing of ours is still to come,
-            # so no own id may linger to swallow someone else's later change.
-            self._own.clear()
-        elif not self._coalesce.isActive():
-            self._coalesce.start()
+        self.run(decision, self._decided, lambda exc: emit(self.sig_decision_failed, str(exc), ids))
 
     def _decided(self, result: DecisionResult) -> None:
-        changed = getattr(result.decision, "changed", None)
-        if isinstance(changed, dict):
-            for key, ids in changed.items():
-                self._own.setdefault(key, set()).update(ids)
-        self._decision_over()
         emit(self.sig_decided, result)
         self.refresh_counts()
 
