@@ -11,8 +11,8 @@ is dropped and journalled) is byte for byte what the stdlib path produces:
   64 bits, non-string keys and deep nesting (we then encode with the stdlib, which raises or
   escapes as before); it writes UTF-8 where we escape to ASCII, NaN/Infinity as `null` where
   we refuse them, small floats (below 1e-4) without an exponent or with a one-digit one, and
-  DEL unescaped. Output with non-ASCII bytes, a small-float shape or DEL is re-encoded with the
-  stdlib; output with `null` is kept only when the value holds no non-finite float.
+  DEL unescaped. Output with non-ASCII bytes or DEL is re-encoded with the stdlib; so is a
+  value holding a float when its output has a small-float shape or the float is not finite.
 
 Not JSON values (only Python callers could pass them): datetimes, dataclasses and subclasses
 of str/int/dict/list go to the stdlib (which raises or writes them as before); a UUID or an
@@ -34,6 +34,8 @@ from mana_desktop.domain.lww import compact_json
 # digit runs costs as much as orjson's whole parse, this a quarter of it.
 _DIGITS_TO_ZERO: Final = bytes.maketrans(b"123456789", b"000000000")
 _LONG_RUN: Final = b"0" * 19
+_CONTAINERS: Final = frozenset({dict, list, tuple})
+_DEL_TO_HIGH: Final = bytes.maketrans(b"\x7f", b"\x80")
 # Types the stdlib refuses or writes through their base class: orjson must refuse them too.
 _OPTIONS: Final = (
     orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
@@ -63,15 +65,33 @@ def _finite(value: Any) -> bool:
     return True
 
 
+def _has_float(value: Any) -> bool:
+    """Whether a JSON value holds a float (the only values orjson may write differently).
+
+    Cheaper than searching the output for float shapes, and most records hold none. The set of
+    value types is built in C: a Python loop over the values costs more than orjson's encoding.
+    """
+    values = value.values() if type(value) is dict else value
+    kinds = set(map(type, values))
+    if float in kinds:
+        return True
+    if kinds.isdisjoint(_CONTAINERS):
+        return False
+    return any(_has_float(item) for item in values if type(item) in _CONTAINERS)
+
+
 def dumps(value: Any) -> str:
     """`compact_json(value)`, faster: the same text, the same errors."""
     try:
         out = orjson.dumps(value, option=_OPTIONS)
     except orjson.JSONEncodeError:
         return compact_json(value)
-    if not out.isascii() or b"\x7f" in out or b"0.0000" in out or _small_exponent(out):
+    # DEL becomes non-ASCII here, so one test finds both what we escape and orjson does not.
+    if not out.translate(_DEL_TO_HIGH).isascii():
         return compact_json(value)
-    if b"null" in out and not _finite(value):
+    kind = type(value)
+    floats = kind is float or ((kind is dict or kind is list or kind is tuple) and _has_float(value))
+    if floats and (b"0.0000" in out or _small_exponent(out) or not _finite(value)):
         return compact_json(value)
     return out.decode("ascii")
 
