@@ -186,6 +186,10 @@ PLAIN_INSERT_KEYS: Final[frozenset[str]] = frozenset(
 )
 
 
+_STR_OR_NONE: Final[frozenset[type]] = frozenset({str, type(None)})
+_DICT_OR_NONE: Final[frozenset[type]] = frozenset({dict, type(None)})
+
+
 def plain_insert(raw: dict[str, Any]) -> bool:
     """True for the common, simplest valid change: an insert whose data carries its own id.
 
@@ -193,9 +197,10 @@ def plain_insert(raw: dict[str, Any]) -> bool:
     `parse_change` accepts as an insert without field writes (tests hold the two together);
     anything unusual returns False and takes the general path.
     """
-    if not raw.keys() <= PLAIN_INSERT_KEYS or raw.get("op") != "insert":
+    get = raw.get
+    if get("op") != "insert" or not raw.keys() <= PLAIN_INSERT_KEYS:
         return False
-    table, record_id, data = raw.get("table"), raw.get("id"), raw.get("data")
+    table, record_id, data = get("table"), get("id"), get("data")
     if not (
         type(table) is str and type(record_id) is str and type(data) is dict
         and 0 < len(table) <= MAX_ID_LENGTH and 0 < len(record_id) <= MAX_ID_LENGTH
@@ -203,14 +208,14 @@ def plain_insert(raw: dict[str, Any]) -> bool:
         and "__fieldMeta" not in data and "_updatedAtIndex" not in data
     ):
         return False
-    event_id, actor, version = raw.get("eventId"), raw.get("actor"), raw.get("schemaVersion")
-    space, origin = raw.get("spaceId"), raw.get("origin")
+    # One set lookup per optional field: this runs for every change of a bulk sync.
+    version = get("schemaVersion")
     return (
-        (event_id is None or type(event_id) is str)
-        and (actor is None or type(actor) is dict)
+        type(get("eventId")) in _STR_OR_NONE
+        and type(get("spaceId")) in _STR_OR_NONE
+        and type(get("origin")) in _STR_OR_NONE
+        and type(get("actor")) in _DICT_OR_NONE
         and (version is None or (type(version) is int and version <= SUPPORTED_SCHEMA))
-        and (space is None or type(space) is str)
-        and (origin is None or type(origin) is str)
     )
 
 
