@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.report import Result
+from mana_desktop.domain.fastjson import loads
 from mana_desktop.store.replica import Replica
-from mana_desktop.store.wire import loads
 
 AREA = "store"
 PAGE = 1000

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, Final
 
+from mana_desktop.domain.fastjson import dumps as fast_dumps
 from mana_desktop.domain.incoming import Incoming, insert_time, parse_change, plain_insert
 from mana_desktop.domain.timeutil import format_micro, utc_now
 from mana_desktop.store.events import EventMemory
 from mana_desktop.store.rows import dumps
-from mana_desktop.store.wire import dumps as fast_dumps
 
 FUTURE_HORIZON: Final = timedelta(days=1)  # stamps beyond now + this are journalled
 

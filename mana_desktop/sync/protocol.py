@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
+from mana_desktop.domain import fastjson
 from mana_desktop.domain.timeutil import try_parse_instant, utc_now
 from mana_desktop.sync.backoff import parse_retry_after
 from mana_desktop.sync.clock import ClockSkew
@@ -165,7 +166,7 @@ class SyncClient:
 
     def _page(self, response: httpx.Response) -> SyncPage:
         try:
-            body = json.loads(response.content)
+            body = fastjson.loads(response.content)  # stdlib semantics, orjson speed
         except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise RetryableError("the server's answer is not JSON", status=response.status_code
                                  ) from None

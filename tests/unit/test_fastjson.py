@@ -1,4 +1,4 @@
-"""store/wire.py: orjson on the bulk path gives exactly the stdlib's values, text and errors."""
+"""domain/fastjson.py: orjson on the bulk path gives exactly the stdlib's values, text and errors."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mana_desktop.domain.fastjson import dumps, loads
 from mana_desktop.domain.lww import compact_json
 from mana_desktop.store.replica import Replica
-from mana_desktop.store.wire import dumps, loads
 
 EDGE_BODIES = [
     b'{"a": 123456789012345678901234567890}',  # orjson would make a float of it
