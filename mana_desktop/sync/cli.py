@@ -17,9 +17,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mana_desktop.cli import add_data_dir_option
+from mana_desktop.domain.terminal import safe_print
 
 if TYPE_CHECKING:
     from mana_desktop.sync.status import SyncStatus
+
+# Status lines carry server text (errors, the 402 message, cursors): print it as data.
+print = safe_print
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,23 +9,21 @@ app last ran show up here too. Exit status: 0 done, 1 refused (the reason on std
 from __future__ import annotations
 
 import argparse
-import builtins
 import json
 import sys
 from typing import TYPE_CHECKING, Any
 
 from mana_desktop.domain.proposal import PROPOSAL_STATUSES
-from mana_desktop.domain.terminal import terminal_safe
+from mana_desktop.domain.terminal import safe_print
 
 if TYPE_CHECKING:
     from mana_desktop.domain.proposal import ProposalView
     from mana_desktop.workbench.service import Workbench
 
 
-def print(*values: object, sep: str = " ", end: str = "\n", file: Any = None) -> None:
-    """Everything this module prints goes through here: server text is data, so terminal
-    control characters in it are shown escaped, never sent to the terminal."""
-    builtins.print(terminal_safe(sep.join(str(v) for v in values)), end=end, file=file)
+# Everything this module prints goes through here: server text is data, so terminal control
+# characters in it are shown escaped, never sent to the terminal.
+print = safe_print
 
 
 def register(subparsers: Any) -> None:

@@ -27,3 +27,20 @@ def test_newlines_tabs_and_ordinary_text_stay() -> None:
 def test_escaped_json_still_decodes_to_the_original(text: str) -> None:
     dumped = json.dumps({"title": text}, ensure_ascii=False)
     assert json.loads(terminal_safe(dumped)) == {"title": text}
+
+
+def test_safe_print_escapes_what_it_prints(capsys) -> None:
+    from mana_desktop.domain.terminal import safe_print
+
+    safe_print("paused:", "Sync\x1b]0;pwned\x07 ist aus", flush=True)
+    out = capsys.readouterr().out
+    assert out == "paused: Sync\\u001b]0;pwned\\u0007 ist aus\n"
+
+
+def test_the_sync_and_workbench_commands_print_through_it() -> None:
+    from mana_desktop.domain.terminal import safe_print
+    from mana_desktop.sync import cli as sync_cli
+    from mana_desktop.workbench import cli as workbench_cli
+
+    assert sync_cli.print is safe_print
+    assert workbench_cli.print is safe_print
