@@ -101,6 +101,16 @@ class MasterKey:
         return cls(raw)
 
     @classmethod
+    def parse(cls, value: object) -> MasterKey | None:
+        """The key in a vault JSON field, or None when it is missing or not 32 bytes of base64."""
+        if not isinstance(value, str):
+            return None
+        try:
+            return cls.from_b64(value)
+        except KeyFormatError:
+            return None
+
+    @classmethod
     def generate(cls) -> MasterKey:
         return cls(secrets.token_bytes(KEY_BYTES))
 

@@ -335,11 +335,7 @@ def vault_routes(state: VaultState, *, vaults: Vaults | None = None) -> list[Rou
             raise VaultError(400, "BAD_REQUEST", "enable must be true or false")
         key = None
         if not enable:
-            text = body.get("masterKey")
-            try:
-                key = MasterKey.from_b64(text) if isinstance(text, str) else None
-            except KeyFormatError:
-                key = None
+            key = MasterKey.parse(body.get("masterKey"))
             if key is None:
                 raise VaultError(400, "BAD_REQUEST", "masterKey must be base64 of 32 bytes")
         return vaults.set_zero_knowledge(user, enable, key, caller)

@@ -251,11 +251,7 @@ class VaultClient:
             self._error = None
             self._set_state(VaultState.AWAITING_RECOVERY_CODE)
             return self._state
-        text = body.get("masterKey")
-        try:
-            key = MasterKey.from_b64(text) if isinstance(text, str) else None
-        except KeyFormatError:
-            key = None
+        key = MasterKey.parse(body.get("masterKey"))
         if key is None:
             return self._fail("The vault did not return a usable 32-byte key.", "server")
         self._set_key(key, cache=True)

@@ -320,3 +320,15 @@ def test_generated_recovery_secret_round_trips() -> None:
     secret = crypto.generate_recovery_secret()
     assert len(secret) == 32
     assert crypto.parse_recovery_code(crypto.format_recovery_code(secret)) == secret
+
+
+def test_master_key_parse_accepts_only_32_bytes_of_base64() -> None:
+    import base64
+
+    from mana_desktop.domain.crypto import MasterKey
+
+    good = base64.b64encode(bytes(range(32))).decode()
+    parsed = MasterKey.parse(good)
+    assert parsed is not None and parsed.raw() == bytes(range(32))
+    for bad in (None, 42, "", "not base64!", base64.b64encode(b"short").decode()):
+        assert MasterKey.parse(bad) is None
