@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from mana_desktop.gui.formatting import format_moment
 from mana_desktop.gui.qtcompat import emit
+from mana_desktop.gui.reloading import ReloadsWhenShown
 from mana_desktop.gui.session import Session
 
 translate = QCoreApplication.translate
@@ -40,7 +41,7 @@ def change_line(change: Any) -> str:
     return line
 
 
-class ActivityPage(QWidget):
+class ActivityPage(ReloadsWhenShown, QWidget):
     sig_loaded = Signal()
     """The activity list was (re)loaded."""
 
@@ -58,14 +59,6 @@ class ActivityPage(QWidget):
         self.groups: list[Any] = []
         self.revert_buttons: list[QPushButton] = []
         session.sig_data_changed.connect(self._on_data_changed)
-
-    def _on_data_changed(self, _changed: object) -> None:
-        if self.isVisible():
-            self.reload()
-
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
-        self.reload()
 
     def reload(self) -> None:
         wb = self.session.workbench

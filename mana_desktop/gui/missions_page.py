@@ -30,6 +30,7 @@ from mana_desktop.gui.i18n import current_language
 from mana_desktop.gui.markdown_view import MarkdownView
 from mana_desktop.gui.mission_form import MissionForm
 from mana_desktop.gui.qtcompat import emit
+from mana_desktop.gui.reloading import ReloadsWhenShown
 from mana_desktop.gui.session import Session
 
 translate = QCoreApplication.translate
@@ -81,7 +82,7 @@ def timeline_html(m: Any) -> str:
     return "\n".join(out)
 
 
-class MissionsPage(QWidget):
+class MissionsPage(ReloadsWhenShown, QWidget):
     sig_loaded = Signal()
     """The mission list was (re)loaded."""
 
@@ -162,14 +163,6 @@ class MissionsPage(QWidget):
         box.addLayout(feedback)
         self.detail = pane
         return pane
-
-    def _on_data_changed(self, _changed: object) -> None:
-        if self.isVisible():
-            self.reload()
-
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
-        self.reload()
 
     def reload(self) -> None:
         wb = self.session.workbench
