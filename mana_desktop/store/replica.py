@@ -174,6 +174,29 @@ class Replica:
             conn.execute("COMMIT")
             return str(conn.execute("SELECT value FROM meta WHERE key = 'client_id'").fetchone()[0])
 
+    def setting(self, key: str) -> str | None:
+        """A replica-level setting (the `meta` table; e.g. the owning account's user id)."""
+        row = self._reader().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Store (or with None remove) a replica-level setting. `client_id` is not settable."""
+        if key == "client_id":
+            raise StoreError("client_id is fixed for the life of the replica")
+        with self._lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if value is None:
+                    conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+                else:
+                    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                 (key, value))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
     # -- reads -----------------------------------------------------------------------------
     def get(self, app: str, collection: str, record_id: str) -> Record | None:
         row = self._reader().execute(SELECT_ONE, (app, collection, record_id)).fetchone()

@@ -87,6 +87,7 @@ def _err(text: str) -> None:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
+    from mana_desktop.sync.account import AccountMismatchError, check_profile_owner
     from mana_desktop.sync.credentials import Credentials
     from mana_desktop.sync.errors import AuthError
 
@@ -100,37 +101,90 @@ def cmd_login(args: argparse.Namespace) -> int:
     if not password:
         _err("error: empty password")
         return 2
-    credentials = Credentials(_profile(args))
+    profile = _profile(args)
+    credentials = Credentials(profile)
+    replica = profile.open_replica()
     try:
-        account = credentials.login(args.server, args.email, password, auth_url=args.auth_url)
+        account = credentials.login(args.server, args.email, password, auth_url=args.auth_url,
+                                    check=lambda user_id: check_profile_owner(replica, user_id))
+    except AccountMismatchError as exc:
+        _err(f"error: {exc}")
+        return 1
     except AuthError as exc:
         _err(f"error: {credentials.scrub(str(exc))}")
         return 1
+    finally:
+        replica.close()
     if credentials.storage_warning:
         _err(f"warning: {credentials.storage_warning}")
     print(f"Signed in to {account.server_url} as {account.email}.")
+    _start_account(profile, credentials)
     return 0
 
 
+def _start_account(profile: Any, credentials: Any) -> None:
+    """After a login: unlock the vault (one try), load the Spaces and say how it went."""
+    from mana_desktop.sync.account import AccountSession
+
+    session = AccountSession.open(profile, profile.load_settings(), credentials)
+    if session is None:
+        return
+    session.start()
+    print(vault_line(session.vault))
+    print(space_line(session.spaces.context))
+
+
+def vault_line(vault: Any) -> str:
+    """One line about the vault for people (never the key)."""
+    from mana_desktop.sync.vault import VaultState
+
+    state = vault.state
+    if state is VaultState.UNLOCKED:
+        return "Encryption key unlocked."
+    if state is VaultState.AWAITING_RECOVERY_CODE:
+        return ("This account uses zero-knowledge encryption: run `mana-desktop vault unlock "
+                "--recovery-code-stdin` to unlock encrypted fields on this computer.")
+    error = vault.error
+    reason = getattr(error, "reason", "unknown")
+    return (f"Encryption key not unlocked ({reason}: {error}); encrypted fields stay locked. "
+            "Retry with `mana-desktop vault unlock`.")
+
+
+def space_line(context: Any) -> str:
+    active = context.spaces.get(context.active_space_id) if context.active_space_id else None
+    if active is None:
+        return ("Spaces not loaded yet: new records go to your personal Space "
+                "(retry with `mana-desktop spaces`).")
+    return f"Active Space: {active.name or active.id} ({active.type})."
+
+
 def cmd_logout(args: argparse.Namespace) -> int:
+    from mana_desktop.sync.account import AccountSession
     from mana_desktop.sync.credentials import Credentials
 
     profile = _profile(args)
     credentials = Credentials(profile)
     account = credentials.account()
-    _forget_vault_key(profile)
+    session = AccountSession.open(profile, profile.load_settings(), credentials)
+    if session is not None:
+        session.close(forget=True)
+    else:
+        _forget_vault_key(profile)
     credentials.logout()
     print(f"Signed out{f' ({account.email})' if account else ''}.")
     return 0
 
 
 def _forget_vault_key(profile: Any) -> None:
-    """Sign-out wipes secrets: the opt-in keyring copy of the vault key goes too."""
+    """Sign-out wipes secrets: the opt-in keyring copy of the vault key and the Space cache
+    go too, even when the stored token is already gone."""
+    from mana_desktop.sync.spaces import CACHE_FILE
     from mana_desktop.sync.vault import KeyringKeyCache
 
     user_id = profile.load_settings().user_id
     if user_id:
         KeyringKeyCache(profile.data_dir, user_id).clear()
+    (profile.data_dir / CACHE_FILE).unlink(missing_ok=True)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -146,14 +200,56 @@ def cmd_sync(args: argparse.Namespace) -> int:
         _err(f"warning: {credentials.storage_warning}")
     replica = profile.open_replica()
     try:
+        session = _sync_session(profile, replica, credentials)
+        if session is None:
+            return 1
         engine = SyncEngine(profile, replica, credentials)
         if args.once:
+            _start_session(session, profile)
             return _sync_once(engine)
+        starter = threading.Thread(target=_start_then_wake, args=(session, profile, engine),
+                                   name="account-start", daemon=True)
+        starter.start()
         return _sync_forever(engine)
     finally:
         close = getattr(replica, "close", None)
         if close is not None:
             close()
+
+
+def _sync_session(profile: Any, replica: Any, credentials: Any) -> Any:
+    """The account session whose cipher the replica uses while syncing (sealing plaintext
+    before a push, the real personal Space id on the wire); None (after a message) when the
+    replica belongs to another account."""
+    from mana_desktop.sync.account import AccountMismatchError, AccountSession, check_profile_owner
+
+    session = AccountSession.open(profile, profile.load_settings(), credentials)
+    if session is None:
+        _err("error: not signed in; run `mana-desktop login --server URL --email EMAIL` first")
+        return None
+    try:
+        check_profile_owner(replica, session.user_id)
+    except AccountMismatchError as exc:
+        _err(f"error: {exc}")
+        return None
+    replica.set_cipher(session.cipher)
+    return session
+
+
+def _start_session(session: Any, profile: Any) -> None:
+    """Unlock and load the Spaces (blocking; none while working offline)."""
+    if profile.load_settings().work_offline:
+        return
+    session.start()
+    if session.vault.state.value != "unlocked":
+        _err(f"warning: {vault_line(session.vault)}")
+
+
+def _start_then_wake(session: Any, profile: Any, engine: Any) -> None:
+    # Off the engine's thread: the first cycle runs meanwhile (entries that need the key
+    # wait), then a wake pushes them once the key is there.
+    _start_session(session, profile)
+    engine.sync_now()
 
 
 def _sync_once(engine: Any) -> int:

@@ -16,6 +16,7 @@ import base64
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,8 +74,13 @@ class Credentials:
         return account is not None and self._secret(account) is not None
 
     # ----- login / logout -----
-    def login(self, server: str, email: str, password: str, *, auth_url: str | None = None) -> Account:
-        """Sign in, store the secrets and the account in the profile. Raises AuthError."""
+    def login(self, server: str, email: str, password: str, *, auth_url: str | None = None,
+              check: Callable[[str], None] | None = None) -> Account:
+        """Sign in, store the secrets and the account in the profile. Raises AuthError.
+
+        `check(user_id)` runs once the server has said who signed in and before anything is
+        stored (e.g. `sync.account.check_profile_owner`); what it raises propagates, the
+        profile stays as it was and the new server session is ended again."""
         server = server.rstrip("/")
         auth = (auth_url or server).rstrip("/")
         with self._client() as client:
@@ -95,6 +101,12 @@ class Credentials:
             raise AuthError("The server did not say which user signed in.")
         name = user.get("name") if isinstance(user.get("name"), str) else None
         account = Account(server, auth, str(user.get("email") or email), user_id, name)
+        if check is not None:
+            try:
+                check(user_id)
+            except BaseException:
+                self._end_session(account, {"cookies": cookies})
+                raise
         with self._lock:
             self._store.save(account.email, {
                 "refreshToken": str(body.get("refreshToken") or body.get("token") or ""),
@@ -193,6 +205,33 @@ class Credentials:
         self._remember(access, new_cookies, new_refresh)
         self._set_access(access)
         return access
+
+    def session_cookies(self) -> dict[str, str]:
+        """The stored session cookies (Better Auth's cookie-authenticated routes need them:
+        `organization/*`); empty when signed out. Reads the secret store, no HTTP."""
+        with self._lock:
+            account = self.account()
+            secret = self._secret(account) if account is not None else None
+            cookies = secret.get("cookies") if secret is not None else None
+            if not isinstance(cookies, dict):
+                return {}
+            return {str(k): str(v) for k, v in cookies.items() if v}
+
+    def merge_cookies(self, cookies: dict[str, str]) -> None:
+        """Keep cookies a server set on a later request (a renewed session cookie)."""
+        fresh = {k: v for k, v in cookies.items() if v}
+        if not fresh:
+            return
+        with self._lock:
+            account = self.account()
+            secret = self._secret(account) if account is not None else None
+            if account is None or secret is None:
+                return
+            old = secret.get("cookies")
+            merged = {**(old if isinstance(old, dict) else {}), **fresh}
+            if merged != old:
+                self._store.save(account.email, {**secret, "cookies": merged})
+                self._remember(fresh)
 
     def invalidate(self) -> None:
         """Forget the in-memory access token (the next call refreshes)."""

@@ -140,31 +140,19 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any, Workbench]:
 
 
 def _account_cipher(profile: Any, settings: Any) -> Any:
-    """The account's RecordCipher, unlocking the vault on first use (one try per command;
-    none while working offline: encrypted values then show as locked and writes that need
-    the key are refused). None when no account is signed in."""
+    """The account's RecordCipher (sync.account.AccountSession), unlocking the vault and
+    loading the Spaces on first use (one try per command; none while working offline:
+    encrypted values then show as locked and writes that need the key are refused). None
+    when no account is signed in."""
     if not (settings.server_url and settings.account_email and settings.user_id):
         return None
-    from mana_desktop.domain.crypto import MasterKey, RecordCipher
+    from mana_desktop.sync.account import AccountSession
     from mana_desktop.sync.credentials import Credentials
-    from mana_desktop.sync.vault import KeyringKeyCache, VaultClient
 
-    credentials = Credentials(profile)
-    account = credentials.account()
-    if account is None or not credentials.signed_in():
+    session = AccountSession.open(profile, settings, Credentials(profile))
+    if session is None:
         return None
-    cache = KeyringKeyCache(profile.data_dir, account.user_id) if settings.vault_keyring_cache else None
-    vault = VaultClient(account.auth_url, credentials.access_token,
-                        refresh_token=credentials.refresh, cache=cache)
-    tried: list[bool] = []
-
-    def key() -> MasterKey | None:
-        if vault.key is None and not tried and not settings.work_offline:
-            tried.append(True)
-            vault.unlock()  # never raises; a failure leaves the vault locked
-        return vault.key
-
-    return RecordCipher(account.user_id, key)
+    return session.cipher if settings.work_offline else session.on_demand_cipher()
 
 
 def _guard(args: argparse.Namespace, action: Any) -> int:
