@@ -321,6 +321,9 @@ def _print_status(status: SyncStatus, extra: dict[str, Any]) -> None:
           + (f" (oldest {status.oldest_pending_at})" if status.oldest_pending_at else ""))
     if status.quarantined:
         print(f"quarantined:   {status.quarantined} (see the sync journal)")
+    if status.waiting_for_key:
+        print(f"waiting:       {status.waiting_for_key} waiting for the encryption key "
+              "(run `mana-desktop vault unlock`)")
     print(f"last pull:     {status.last_pull_at or 'never'}")
     print(f"last push:     {status.last_push_at or 'never'}")
     if status.last_error:

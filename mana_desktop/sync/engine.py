@@ -486,8 +486,10 @@ class SyncEngine:
     async def _push_all(self, client: SyncClient, report: SyncReport) -> None:
         pusher = Pusher(client, self.replica, self._apply, since=self._push_since,
                         scrub=self._scrub,
-                        on_pushed=lambda: self._board.update(last_push_at=format_ms(utc_now())))
+                        on_pushed=lambda: self._board.update(last_push_at=format_ms(utc_now())),
+                        cipher=lambda: getattr(self.replica, "cipher", None))
         await pusher.push_all(report)
+        self._board.update(waiting_for_key=report.waiting)
         await self._refresh_counts()
 
     def _apply(self, app: str, changes: Sequence[dict[str, Any]], *,

@@ -18,7 +18,7 @@ from mana_desktop.sync.status import STATES, State, SyncStatus
 
 FILE_NAME = "sync-state.json"
 PERSISTED = ("state", "last_pull_at", "last_push_at", "last_error", "paused_message",
-             "retry_at", "clock_skew_s", "clock_warning")
+             "retry_at", "clock_skew_s", "clock_warning", "waiting_for_key")
 
 
 def state_path(data_dir: Path) -> Path:
@@ -64,6 +64,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 def disk_status(profile: Any, replica: Any, credentials: Any) -> tuple[SyncStatus, dict[str, Any]]:
     """The status as another process sees it: saved engine fields + live replica counts.
 
@@ -97,6 +101,7 @@ def disk_status(profile: Any, replica: Any, credentials: Any) -> tuple[SyncStatu
         clock_warning=saved.get("clock_warning") if isinstance(saved.get("clock_warning"), str)
         else None,
         quarantined=len(replica.quarantined()),
+        waiting_for_key=_count(saved.get("waiting_for_key")),
         account=settings.account_email if signed_in else None,
         work_offline=bool(settings.work_offline),
     )

@@ -15,6 +15,7 @@ class SyncReport:
     quarantined: int = 0
     repaired: int = 0  # records the integrity check found drifted and re-pulled
     requests: int = 0
+    waiting: int = 0  # outbox entries held back until the vault is unlocked
     errors: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     state: str = "idle"
@@ -26,6 +27,8 @@ class SyncReport:
     def summary(self) -> str:
         text = (f"pulled {self.pulled}, pushed {self.pushed}, quarantined {self.quarantined}, "
                 f"{self.requests} requests in {self.duration_s:.2f} s")
+        if self.waiting:
+            text += f", {self.waiting} waiting for the encryption key"
         if self.repaired:
             text += f", repaired {self.repaired} drifted record(s)"
         return text + (f"; errors: {'; '.join(self.errors)}" if self.errors else "")

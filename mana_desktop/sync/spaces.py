@@ -100,13 +100,28 @@ class SpaceDirectory:
             if not isinstance(listed, list):
                 raise SpacesError("The Space list from the server is not a list.",
                                   reason="server")
-            spaces = {s.id: s for s in parse_organizations(listed)}
+            spaces = _keep_roles(parse_organizations(listed), self._context.spaces)
             hint = self._context.active_space_id
             active = _choose_active(spaces, hint)
             if active is not None:
                 answer = self._request("POST", "/set-active", {"organizationId": active})
                 spaces = _with_role(spaces, active, answer, self.user_id)
+            spaces = self._fill_roles(spaces)
             return self._replace(SpaceContext(self.user_id, active, spaces))
+
+    def _fill_roles(self, spaces: dict[str, Space]) -> dict[str, Space]:
+        """Our role in Spaces whose role is not known yet (`organization/list` has none;
+        the cache keeps them, so this costs requests only for new Spaces). A failure leaves
+        the role unknown: roles are shown, never used to decide anything."""
+        for space in [s for s in spaces.values() if s.role is None]:
+            try:
+                answer = self._request("GET", "/list-members", params={"organizationId": space.id})
+            except SpacesError as exc:
+                log.info("role in Space %s not loaded: %s", space.id, exc)
+                continue
+            members = answer.get("members") if isinstance(answer, Mapping) else None
+            spaces = _with_role(spaces, space.id, {"members": members}, self.user_id)
+        return spaces
 
     def set_active(self, space_id: str) -> SpaceContext:
         """Switch the active Space (new records go there) and remember it as the hint.
@@ -144,13 +159,14 @@ class SpaceDirectory:
                     log.exception("Space listener failed")
         return context
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None, *,
+                 params: dict[str, str] | None = None) -> Any:
         token = self._token()
-        response = self._send(method, path, token, body)
+        response = self._send(method, path, token, body, params)
         if response.status_code == 401:
             with contextlib.suppress(Exception):
                 token = self._credentials.refresh(token)
-            response = self._send(method, path, token, body)
+            response = self._send(method, path, token, body, params)
         if not response.is_success:
             raise _error_from(response, self._credentials.scrub)
         try:
@@ -166,13 +182,14 @@ class SpaceDirectory:
             raise SpacesError(self._credentials.scrub(f"Not signed in: {exc}"),
                               reason="auth") from None
 
-    def _send(self, method: str, path: str, token: str, body: dict[str, Any] | None
-              ) -> httpx.Response:
+    def _send(self, method: str, path: str, token: str, body: dict[str, Any] | None,
+              params: dict[str, str] | None = None) -> httpx.Response:
         cookies = self._credentials.session_cookies()
         try:
             with httpx.Client(timeout=TIMEOUT, transport=self._transport, cookies=cookies or None,
                               follow_redirects=False) as client:
                 response = client.request(method, self.auth_url + ORG_PATH + path, json=body,
+                                          params=params,
                                           headers={"Authorization": f"Bearer {token}"})
                 fresh = {c.name: c.value for c in client.cookies.jar if c.value}
         except httpx.HTTPError as exc:
@@ -181,6 +198,16 @@ class SpaceDirectory:
         if fresh and fresh != cookies:
             self._credentials.merge_cookies(fresh)
         return response
+
+
+def _keep_roles(listed: list[Space], known: Mapping[str, Space]) -> dict[str, Space]:
+    """The listed Spaces, with the roles we already knew (the list carries none)."""
+    spaces = {}
+    for space in listed:
+        old = known.get(space.id)
+        role = space.role or (old.role if old is not None else None)
+        spaces[space.id] = Space(space.id, space.name, space.type, role)
+    return spaces
 
 
 def _choose_active(spaces: Mapping[str, Space], hint: str | None) -> str | None:
@@ -195,7 +222,7 @@ def _with_role(spaces: dict[str, Space], space_id: str, answer: Any,
     """Fill in our role in the active Space from `set-active`'s member list (Better Auth's
     `organization/list` has no roles)."""
     space = spaces.get(space_id)
-    if space is None or space.role is not None or not isinstance(answer, Mapping):
+    if space is None or not isinstance(answer, Mapping):
         return spaces
     members = answer.get("members")
     for member in members if isinstance(members, list) else []:

@@ -39,6 +39,8 @@ class SyncStatus:
     quarantined: int = 0
     account: str | None = None
     work_offline: bool = False
+    # Outbox entries held back because they need the locked vault's key (never sent plain).
+    waiting_for_key: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -53,6 +55,8 @@ class SyncStatus:
         parts.append(f"{self.pending} pending")
         if self.quarantined:
             parts.append(f"{self.quarantined} quarantined")
+        if self.waiting_for_key:
+            parts.append(f"{self.waiting_for_key} waiting for the encryption key")
         if self.paused_message and self.state == "paused":
             parts.append(f"paused: {self.paused_message}")
         if self.last_error and self.state in ("error", "offline", "signed-out"):

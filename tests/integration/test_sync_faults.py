@@ -57,7 +57,9 @@ def test_signed_out_when_the_session_is_gone(
     side = sync_client_factory(server.url, subscriptions=TODO)
     secret = side.credentials._store.load(ALICE)
     assert secret is not None
+    # Upstream refreshes with the session cookie: the session is gone when both are.
     side.credentials._store.save(ALICE, {**secret, "refreshToken": "revoked-session-token",
+                                         "cookies": {"mana.session_token": "revoked.x"},
                                          "accessToken": ""})
     side.credentials.invalidate()
     report = side.engine.run_once()
