@@ -195,7 +195,7 @@ def _run_window(app: Any, profile: Any, settings: Any, settings_error: str | Non
     if settings_error:
         window.banner.show_message("error", settings_error)
     window.show()
-    session.unlock_vault()  # on the worker: the key arrives while the window paints
+    session.start_account()  # vault unlock, then Spaces: the key arrives while the window paints
     # Staging's catch-up pass (a Python thread) starts once the window is up, so it does not
     # compete with building the window for the interpreter lock.
     from PySide6.QtCore import QTimer

@@ -36,6 +36,8 @@ class Bridge(QObject):
     """A new SyncStatus from the engine."""
     sig_vault_changed = Signal(object)
     """A new VaultState (str) from the vault client."""
+    sig_spaces_changed = Signal(object)
+    """A new SpaceContext (active Space or the list changed) from the SpaceDirectory."""
     sig_job_finished = Signal(int, bool, object)
     """Internal: job id, ok flag, result or exception; delivered in the GUI thread."""
     sig_busy_changed = Signal(bool)
@@ -111,6 +113,10 @@ class Bridge(QObject):
     def notify_vault(self, state: object) -> None:
         """Vault state callback (runs on the thread that locked or unlocked it)."""
         emit(self.sig_vault_changed, state)
+
+    def notify_spaces(self, context: object) -> None:
+        """SpaceDirectory listener (runs on the thread that refreshed or switched Spaces)."""
+        emit(self.sig_spaces_changed, context)
 
     def notify_status(self, status: object) -> None:
         """Engine status callback (runs on the engine thread)."""

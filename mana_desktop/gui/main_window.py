@@ -78,6 +78,11 @@ class MainWindow(QMainWindow):
         brand = QLabel("Mana")
         brand.setObjectName("brand")
         hbox.addWidget(brand)
+        # The active Space, unobtrusive: new records go there.
+        self.space_label = QLabel()
+        self.space_label.setObjectName("muted")
+        self.space_label.setTextFormat(Qt.TextFormat.PlainText)  # a Space name is server text
+        hbox.addWidget(self.space_label)
         hbox.addStretch(1)
         hbox.addWidget(self.status_button)
         outer.addWidget(header)
@@ -100,6 +105,8 @@ class MainWindow(QMainWindow):
         s.sig_error.connect(self._on_error)
         s.sig_data_changed.connect(self._on_data_changed)
         s.sig_vault_changed.connect(self._on_vault)
+        s.sig_spaces_changed.connect(self._on_spaces)
+        s.sig_account_changed.connect(self._on_account_changed)
         self.undo_bar.sig_undo.connect(self._on_undo)
         self.status_button.sig_diagnostics.connect(self.open_diagnostics)
         self.status_button.sig_offline_toggled.connect(self.set_offline)
@@ -136,6 +143,8 @@ class MainWindow(QMainWindow):
             settings.sig_offline_toggled.connect(self.set_offline)
             settings.sig_language_changed.connect(self.sig_language_changed)
             settings.sig_sign_out.connect(self.sign_out)
+            settings.sig_sign_in.connect(self.sign_in)
+            settings.sig_auth_url_changed.connect(self.rebuild_account)
             return settings
         inbox = InboxPage(self.session, None if page == "all" else page)
         inbox.sig_open_mission.connect(self.open_mission)
@@ -332,19 +341,21 @@ class MainWindow(QMainWindow):
         if not dialog.exec() or dialog.choice != "sign-in":
             return
         server, email, password = dialog.server.text().strip(), dialog.email.text().strip(), dialog.password.text()
-        profile, engine, vault = self.session.profile, self.session.engine, self.session.vault
-        auth_url = dialog.auth_url.text().strip() or None
+        self.sign_in_as(server, email, password, dialog.auth_url.text().strip() or None)
 
-        def job() -> None:
+    def sign_in_as(self, server: str, email: str, password: str, auth_url: str | None = None) -> None:
+        """Log in on the worker (same or another account), then rebuild the account layer.
+        A refusal (wrong password, another account's data in this profile) is shown in the
+        banner and changes nothing."""
+        profile = self.session.profile
+
+        def login() -> None:
             from mana_desktop.sync.credentials import Credentials
 
             Credentials(profile).login(server, email, password, auth_url=auth_url)
-            if vault is not None:
-                vault.unlock()
-            if engine is not None:
-                engine.sync_now()
 
-        self.session.run(job, lambda _r: self.banner.hide())
+        self.session.run(login, lambda _r: self.rebuild_account(),
+                         lambda exc: self.banner.show_message("error", str(exc) or type(exc).__name__))  # fmt: skip
 
     def sign_out(self) -> None:
         from PySide6.QtWidgets import QMessageBox
@@ -353,19 +364,48 @@ class MainWindow(QMainWindow):
                                       translate("Header", "Sign out of this account? Unsent changes stay on this computer."))  # fmt: skip
         if answer != QMessageBox.StandardButton.Yes:
             return
-        profile, engine, vault = self.session.profile, self.session.engine, self.session.vault
+        profile, vault = self.session.profile, self.session.vault
 
-        def job() -> None:
+        def logout() -> None:
             from mana_desktop.sync.credentials import Credentials
 
             # The key and its keyring copy go with the tokens (Credentials.logout wipes those).
             if vault is not None:
                 vault.forget()
             Credentials(profile).logout()
-            if engine is not None:
-                engine.sync_now()
 
-        self.session.run(job)
+        self.session.run(logout, lambda _r: self.rebuild_account(forget=True))
+
+    def rebuild_account(self, forget: bool = False) -> None:
+        """Sign-in, sign-out or another account server: a new account session (cipher on the
+        replica and workbench, engine started, vault unlocked), every page reloaded."""
+        from mana_desktop.gui.account_layer import rebuild
+
+        s = self.session
+        profile, replica, wb, vault, engine = s.profile, s.replica, s.workbench, s.vault, s.engine
+        if profile is None or replica is None:
+            return
+        s.run(lambda: rebuild(profile, replica, wb, vault, engine, forget=forget), self._account_rebuilt)
+
+    def _account_rebuilt(self, rebuilt: Any) -> None:
+        self.session.swap_account(rebuilt.vault, rebuilt.engine, rebuilt.settings)
+        self.session.start_account()
+
+    def _on_account_changed(self) -> None:
+        if self.banner.kind in ("signed-out", "vault", "error"):
+            self.banner.hide()
+        self._on_spaces(None)
+        settings_page = self.pages.get("settings")
+        update = getattr(settings_page, "update_account", None)
+        if update is not None:
+            update()  # the other pages reload on the session's full change set
+
+    def _on_spaces(self, _context: object) -> None:
+        from mana_desktop.gui.spaces_section import active_space_name
+
+        name = active_space_name(self.session)
+        self.space_label.setText(f"· {name}" if name else "")
+        self.space_label.setToolTip(translate("Spaces", "Active Space: new records go here") if name else "")
 
     def is_focused(self) -> bool:
         return self.isActiveWindow() and not self.isMinimized()
@@ -394,6 +434,7 @@ class MainWindow(QMainWindow):
         page = self.qsettings.value(f"{self.settings_key}/page", "all")
         self.show_page(str(page) if page else "all")
         self.session.refresh_counts()
+        self._on_spaces(None)
         # The baseline of known iterations (a read of every pending proposal) waits until the
         # first window is up.
         QTimer.singleShot(300, self._check_notifications)

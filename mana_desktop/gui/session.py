@@ -50,6 +50,10 @@ class Session(QObject):
     """A background failure to show in a banner."""
     sig_vault_changed = Signal(str)
     """The encryption vault's state (`unlocked|locked|awaiting-recovery-code|error`)."""
+    sig_spaces_changed = Signal(object)
+    """The account's SpaceContext changed (Spaces loaded, the active Space switched)."""
+    sig_account_changed = Signal()
+    """The account layer was rebuilt (sign-in, sign-out, another account server)."""
 
     def __init__(
         self,
@@ -76,7 +80,10 @@ class Session(QObject):
         self.bridge.sig_records_changed.connect(self._on_records_changed)
         self.bridge.sig_status_changed.connect(self.sig_status_changed)
         self.bridge.sig_vault_changed.connect(self._on_vault_changed)
+        self.bridge.sig_spaces_changed.connect(self.sig_spaces_changed)
         self._unsubscribe: list[Callable[[], None]] = []
+        # Listeners on the account (vault, Spaces) and the engine: replaced on an account switch.
+        self._account_unsubscribe: list[Callable[[], None]] = []
         # True on the worker while a decision job runs. The change sets its commits produce
         # are dropped where they arise (their cards come updated with `sig_decided`, so a page
         # need not reload 10,000 proposals). Told apart by thread, not by ids: subtracting a
@@ -94,14 +101,47 @@ class Session(QObject):
         if hasattr(self.workbench, "on_staged"):
             # Staging inserts proposals on its own thread; its change set says which missions.
             self.workbench.on_staged(self.bridge.notify_records_changed)
-        if self.engine is not None and hasattr(self.engine, "subscribe_status"):
-            unsub = self.engine.subscribe_status(self.bridge.notify_status)  # type: ignore[assignment]
-            if callable(unsub):
-                self._unsubscribe.append(unsub)
-            self.bridge.notify_status(self.engine.status())
+        self._attach_account()
 
+    def _attach_account(self) -> None:
+        """Listen to the current engine's status and the account's vault and Spaces."""
+        subs = self._account_unsubscribe
+        if self.engine is not None and hasattr(self.engine, "subscribe_status"):
+            unsub = self.engine.subscribe_status(self.bridge.notify_status)
+            if callable(unsub):
+                subs.append(unsub)
+            self.bridge.notify_status(self.engine.status())
         if self.vault is not None:
-            self._unsubscribe.append(self.vault.vault.subscribe(self.bridge.notify_vault))
+            subs.append(self.vault.vault.subscribe(self.bridge.notify_vault))
+            spaces = getattr(self.vault, "spaces", None)
+            if spaces is not None:
+                subs.append(spaces.subscribe(self.bridge.notify_spaces))
+
+    def _detach_account(self) -> None:
+        for unsubscribe in self._account_unsubscribe:
+            try:
+                unsubscribe()
+            except Exception:  # a listener of a closed account: nothing to keep
+                log.debug("unsubscribe failed", exc_info=True)
+        self._account_unsubscribe.clear()
+
+    def swap_account(self, vault: Any, engine: Any, settings: Any) -> None:
+        """GUI thread, after the worker rebuilt the account layer: listen to the new vault,
+        Spaces and engine, then tell every page (`sig_account_changed`, a full reload)."""
+        self._detach_account()
+        self.vault, self.engine, self.settings = vault, engine, settings
+        self._attach_account()
+        if engine is None:
+            from mana_desktop.sync.status import SyncStatus
+
+            self.bridge.notify_status(SyncStatus(state="signed-out"))
+        state = self.vault.state if self.vault is not None else "locked"
+        self.bridge.notify_vault(state)
+        context = getattr(getattr(self.vault, "spaces", None), "context", None)
+        self.bridge.notify_spaces(context)
+        emit(self.sig_account_changed)
+        emit(self.sig_data_changed, {("*", "*"): set()})
+        self.refresh_counts()
 
     @property
     def cipher(self) -> Any:
@@ -126,6 +166,25 @@ class Session(QObject):
 
         threading.Thread(target=unlock, name="mana-vault-unlock", daemon=True).start()
 
+    def start_account(self) -> None:
+        """On start and after a sign-in: `start()` the account (unlock the vault, then load the
+        Spaces; HTTP) on a thread of its own, like `unlock_vault`, so the pages' first reads
+        on the worker do not wait behind it. Outcomes arrive as `sig_vault_changed` and
+        `sig_spaces_changed`. Offline without the keyring cache: nothing is fetched."""
+        account, settings = self.vault, self.settings
+        if account is None:
+            return
+        if getattr(settings, "work_offline", False) and not getattr(settings, "vault_keyring_cache", False):
+            return
+
+        def start() -> None:
+            try:
+                account.start()
+            except Exception:  # failures end up in the vault's state and the log; never crash
+                log.warning("account start failed", exc_info=True)
+
+        threading.Thread(target=start, name="mana-account-start", daemon=True).start()
+
     def _on_vault_changed(self, state: object) -> None:
         text = str(getattr(state, "value", state))
         emit(self.sig_vault_changed, text)
@@ -139,6 +198,7 @@ class Session(QObject):
             emit(self.sig_data_changed, {("*", "*"): set()})
 
     def close(self) -> None:
+        self._detach_account()
         for unsubscribe in self._unsubscribe:
             try:
                 unsubscribe()

@@ -53,6 +53,19 @@ class AccountVault:
         """Blocking: fetch and unlock the key (worker thread). Returns the new state."""
         return str(getattr(self.vault.unlock(), "value", ""))
 
+    spaces: Any = None  # sync.spaces.SpaceDirectory once AccountSession is adopted
+
+    def start(self) -> None:
+        """Blocking (worker): unlock the vault."""
+        self.unlock()
+
+    def close(self, *, forget: bool) -> None:
+        """Sign-out (`forget`) or another account: the key leaves memory."""
+        if forget:
+            self.forget()
+        else:
+            self.vault.lock()
+
     def forget(self) -> None:
         """Sign-out: drop the key from memory and from the keyring, whether or not the cache
         is switched on now (it may have been earlier)."""

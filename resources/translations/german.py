@@ -251,3 +251,66 @@ GERMAN.update({
     ("FirstRun", "optional: when sign-in lives elsewhere"): "optional: wenn die Anmeldung woanders liegt",
     ("FirstRun", "Account server"): "Kontoserver",
 })
+# Settings → Security, Spaces, switching accounts (issue 8, second part).
+GERMAN.update({
+    ("Settings", "General"): "Allgemein",
+    ("Settings", "Security"): "Sicherheit",
+    ("Settings", "Sign in…"): "Anmelden…",
+    ("Security", "With zero-knowledge on, Mana's servers can no longer read your key: only your recovery code unlocks your data, and losing the code loses the data."):
+        "Mit Zero-Knowledge können die Server von Mana deinen Schlüssel nicht mehr lesen: Nur dein Wiederherstellungscode entsperrt deine Daten, und wer den Code verliert, verliert die Daten.",
+    ("Security", "Your recovery code"): "Dein Wiederherstellungscode",
+    ("Security", "Recovery code"): "Wiederherstellungscode",
+    ("Security", "Copy"): "Kopieren",
+    ("Security", "Copied"): "Kopiert",
+    ("Security", "I have stored this code somewhere safe"): "Ich habe diesen Code sicher aufbewahrt",
+    ("Security", "Done"): "Fertig",
+    ("Security", "Turn on zero-knowledge"): "Zero-Knowledge einschalten",
+    ("Security", "Turn on"): "Einschalten",
+    ("Security", "This code is shown only once. Store it somewhere safe, away from this computer (a password manager or on paper)."):
+        "Dieser Code wird nur einmal angezeigt. Bewahre ihn sicher auf, nicht auf diesem Computer (in einem Passwortmanager oder auf Papier).",
+    ("Security", "Anyone with this code can unlock your encrypted data. If zero-knowledge is on and you lose it, your encrypted data cannot be recovered, not even by Mana."):
+        "Wer diesen Code hat, kann deine verschlüsselten Daten entsperren. Ist Zero-Knowledge an und du verlierst ihn, lassen sich deine verschlüsselten Daten nicht wiederherstellen, auch nicht von Mana.",
+    ("Security", "Type the recovery code you just stored to confirm you have it:"):
+        "Gib den eben aufbewahrten Wiederherstellungscode ein, um zu bestätigen, dass du ihn hast:",
+    ("Security", "Locked: encrypted fields are hidden and nothing encrypted is written."):
+        "Gesperrt: Verschlüsselte Felder sind verborgen, und nichts Verschlüsseltes wird gespeichert.",
+    ("Security", "Not signed in: there is no encryption key on this computer."):
+        "Nicht angemeldet: Auf diesem Computer gibt es keinen Verschlüsselungsschlüssel.",
+    ("Security", "Unlocked: encrypted fields can be read and written on this computer."):
+        "Entsperrt: Verschlüsselte Felder können auf diesem Computer gelesen und geschrieben werden.",
+    ("Security", "Locked: zero-knowledge is on, enter your recovery code to unlock."):
+        "Gesperrt: Zero-Knowledge ist an, gib deinen Wiederherstellungscode ein, um zu entsperren.",
+    ("Security", "no vault yet (created at the first unlock)"): "noch kein Tresor (wird beim ersten Entsperren angelegt)",
+    ("Security", "on"): "an",
+    ("Security", "off"): "aus",
+    ("Security", "none"): "keiner",
+    ("Security", "unknown error"): "unbekannter Fehler",
+    ("Security", "created"): "angelegt",
+    ("Security", "created {when}"): "angelegt {when}",
+    ("Security", "Zero-knowledge"): "Zero-Knowledge",
+    ("Security", "Create recovery code…"): "Wiederherstellungscode erstellen…",
+    ("Security", "Turn on zero-knowledge…"): "Zero-Knowledge einschalten…",
+    ("Security", "Turn off zero-knowledge"): "Zero-Knowledge ausschalten",
+    ("Security", "Mana's servers will hold a copy of your key again, so you can unlock without the recovery code. Turn off zero-knowledge?"):
+        "Die Server von Mana bewahren dann wieder eine Kopie deines Schlüssels auf, sodass du ohne Wiederherstellungscode entsperren kannst. Zero-Knowledge ausschalten?",
+    ("Security", "Can't unlock: {why}"): "Entsperren nicht möglich: {why}",
+    ("Spaces", "Active Space: new records go here"): "Aktiver Bereich: Neue Einträge landen hier",
+    ("Spaces", "Personal"): "Persönlich",
+    ("Spaces", "Spaces"): "Bereiche",
+    ("Spaces", "New records go to the active Space. Records of shared Spaces are read-only on this computer."):
+        "Neue Einträge landen im aktiven Bereich. Einträge geteilter Bereiche sind auf diesem Computer nur lesbar.",
+    ("Spaces", "Make active"): "Aktiv setzen",
+    ("Spaces", "Refresh"): "Aktualisieren",
+    ("Spaces", "Team"): "Team",
+    ("Spaces", "Family"): "Familie",
+    ("Spaces", "Club"): "Verein",
+    ("Spaces", "Brand"): "Marke",
+    ("Spaces", "Practice"): "Praxis",
+    ("Spaces", "Owner"): "Inhaber",
+    ("Spaces", "Admin"): "Admin",
+    ("Spaces", "Member"): "Mitglied",
+    ("Spaces", "Name"): "Name",
+    ("Spaces", "Type"): "Art",
+    ("Spaces", "Your role"): "Deine Rolle",
+    ("Spaces", "{name} (active)"): "{name} (aktiv)",
+})
