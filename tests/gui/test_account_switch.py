@@ -1,0 +1,149 @@
+"""Switching accounts without a restart: sign-in from a signed-out start, sign-out, sign-in as
+another account, the refusal when the replica holds another account's data.
+
+Real parts: the reference server on 127.0.0.1:0 with its vault, a profile in tmp_path, Qt
+offscreen. Engines started by a sign-in are stopped at teardown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from mana_desktop.domain.crypto import MasterKey, decrypt_record
+from mana_desktop.gui.app import Opened, _close_layers, _open_layers
+from mana_desktop.gui.main_window import MainWindow
+from mana_desktop.gui.session import Session
+from mana_desktop.store.profile import Profile
+from mana_desktop.sync.credentials import Credentials
+from mana_desktop.sync.vault import VaultClient
+from tests.fixtures.replica import USER
+
+WAIT = 20000
+
+
+class App:
+    """A window over a profile, as run_app builds it, without its event loop."""
+
+    def __init__(self, qtbot: Any, profile: Profile) -> None:
+        self.profile = profile
+        self.opened: Opened = _open_layers(profile, profile.load_settings())
+        self.session = Session(self.opened.workbench, replica=self.opened.replica, engine=self.opened.engine,
+                               profile=profile, settings=profile.load_settings(), vault=self.opened.vault)  # fmt: skip
+        self.session.attach()
+        if self.opened.engine is not None:
+            self.opened.engine.start()
+        self.window = MainWindow(self.session, settings_key=f"switch-{id(self)}")
+        qtbot.addWidget(self.window)
+        self.window.show()
+        self.session.start_account()
+
+    def close(self) -> None:
+        engine = self.session.engine
+        self.session.close()
+        if engine is not None:
+            engine.stop()
+        self.opened.engine = None
+        _close_layers(self.opened)
+
+
+@pytest.fixture
+def make_app(qtbot: Any) -> Iterator[Any]:
+    apps: list[App] = []
+
+    def make(profile: Profile) -> App:
+        apps.append(App(qtbot, profile))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        app.close()
+
+
+def server_key(server: Any, email: str) -> MasterKey:
+    vault = VaultClient(server.url, lambda: server.token(email))
+    vault.unlock()
+    assert vault.key is not None
+    return vault.key
+
+
+def write_note(qtbot: Any, session: Session, title: str) -> str:
+    """A note written on the worker (as the app writes); returns its id."""
+    replica = session.replica
+    ids: list[str] = []
+
+    def job() -> str:
+        with replica.write() as tx:
+            return str(tx.insert("notes", "notes", {"title": title}, actor=USER))
+
+    session.run(job, ids.append)
+    qtbot.waitUntil(lambda: bool(ids), timeout=WAIT)
+    return ids[0]
+
+
+def signed_in_and_unlocked(qtbot: Any, app: App, email: str) -> None:
+    qtbot.waitUntil(lambda: app.session.vault is not None and app.session.vault.state == "unlocked"
+                    and app.session.settings.account_email == email, timeout=WAIT)  # fmt: skip
+
+
+def test_sign_in_from_a_signed_out_start_builds_engine_cipher_and_unlocks(
+    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any
+) -> None:
+    app = make_app(Profile(tmp_path / "fresh"))
+    assert app.session.engine is None and app.session.vault is None and app.session.replica.cipher is None
+    with qtbot.waitSignal(app.session.sig_account_changed, timeout=WAIT):
+        app.window.sign_in_as(reference_server.url, "alice@example.com", "alice-password")
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    alice = reference_server.users["alice@example.com"]
+    assert app.session.engine is not None and app.session.replica.cipher is app.session.vault.cipher
+    assert app.session.workbench._ctx.cipher is app.session.vault.cipher  # no public getter
+    note = write_note(qtbot, app.session, "After sign-in")
+    stored = app.session.replica.get("notes", "notes", note)
+    assert stored is not None and stored.data["title"].startswith("enc:1:")
+    assert stored.data["authorId"] == alice
+    assert decrypt_record(stored.data, server_key(reference_server, "alice@example.com"))["title"] == "After sign-in"
+    page = app.window.page("settings")
+    assert page.account.text() == "alice@example.com" and page.sign_out.isEnabled()
+
+
+def test_sign_out_then_sign_in_again_rebuilds_the_account(
+    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = Profile(tmp_path / "p")
+    Credentials(profile).login(reference_server.url, "alice@example.com", "alice-password")
+    app = make_app(profile)
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    first = app.session.vault
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(app.session.sig_account_changed, timeout=WAIT):
+        app.window.sign_out()
+    assert app.session.vault is None and app.session.engine is None
+    assert first.vault.key is None and not Credentials(profile).signed_in()
+    assert app.session.replica.cipher is not None and app.session.replica.cipher.locked  # nothing in plaintext
+    qtbot.waitUntil(lambda: app.window.banner.kind == "signed-out", timeout=WAIT)
+    with qtbot.waitSignal(app.session.sig_account_changed, timeout=WAIT):
+        app.window.sign_in_as(reference_server.url, "alice@example.com", "alice-password")
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    assert app.session.vault is not first and app.session.replica.cipher is app.session.vault.cipher
+    note = write_note(qtbot, app.session, "Back again")
+    stored = app.session.replica.get("notes", "notes", note)
+    assert stored is not None
+    assert decrypt_record(stored.data, server_key(reference_server, "alice@example.com"))["title"] == "Back again"
+
+
+def test_a_failed_sign_in_changes_nothing(
+    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any
+) -> None:
+    profile = Profile(tmp_path / "p")
+    Credentials(profile).login(reference_server.url, "alice@example.com", "alice-password")
+    app = make_app(profile)
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    vault, engine = app.session.vault, app.session.engine
+    app.window.sign_in_as(reference_server.url, "alice@example.com", "wrong password")
+    qtbot.waitUntil(lambda: app.window.banner.kind == "error", timeout=WAIT)
+    assert app.session.vault is vault and app.session.engine is engine and vault.state == "unlocked"
+    assert Credentials(profile).signed_in()
