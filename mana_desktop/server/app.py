@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -21,10 +22,16 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from mana_desktop.domain.wire import CLIENT_ID_HEADER, MAX_BODY, SYNC_INACTIVE_BODY
-from mana_desktop.server.auth import Unauthorized
+from mana_desktop.server.auth import REFRESH_TTL_S, Unauthorized
 from mana_desktop.server.changes import BadRequest, decode_body
 from mana_desktop.server.responses import json_bytes, json_response, text_error
 from mana_desktop.server.service import Forbidden, SyncService
+from mana_desktop.server.spaces_routes import (
+    SESSION_COOKIE,
+    internal_routes,
+    organization_routes,
+    session_token,
+)
 from mana_desktop.server.sse import open_stream
 from mana_desktop.server.ws import serve_socket
 
@@ -138,7 +145,7 @@ def build_app(service: SyncService) -> Starlette:
             if user is None:
                 return _auth_error(401, "INVALID_CREDENTIALS", "Invalid email or password")
             refresh = service.auth.issue_refresh(user)
-            return json_response(
+            response = json_response(
                 {
                     "redirect": False,
                     "token": refresh,
@@ -147,12 +154,15 @@ def build_app(service: SyncService) -> Starlette:
                     "refreshToken": refresh,
                 }
             )
+            _set_session_cookie(response, service.auth.session_cookie(refresh))
+            return response
 
         return await run_in_threadpool(work)
 
     async def refresh(request: Request) -> Response:
         body = await _json_object(request)
-        token = body.get("refreshToken") if body else None
+        # Upstream reads the session cookie; the body's refreshToken is our extension.
+        token = session_token(service, request) or (body.get("refreshToken") if body else None)
         if not isinstance(token, str) or not token:
             return _auth_error(401, "TOKEN_EXPIRED", "Session expired")
 
@@ -168,10 +178,25 @@ def build_app(service: SyncService) -> Starlette:
 
     async def logout(request: Request) -> Response:
         body = await _json_object(request)
-        token = body.get("refreshToken") if body else None
-        if isinstance(token, str) and token:
-            await run_in_threadpool(service.auth.revoke_refresh, token)
-        return json_response({"success": True})
+        tokens = {session_token(service, request), body.get("refreshToken") if body else None}
+        for token in tokens:
+            if isinstance(token, str) and token:
+                await run_in_threadpool(service.auth.revoke_refresh, token)
+        response = json_response({"success": True})
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+        return response
+
+    async def session_jwt(request: Request) -> Response:
+        """Better Auth `GET /api/auth/token`: a JWT for the cookie's session."""
+
+        def work() -> Response:
+            token = session_token(service, request)
+            user = service.auth.redeem_refresh(token) if token else None
+            if user is None:
+                return json_response({"code": "UNAUTHORIZED", "message": "Unauthorized"}, 401)
+            return json_response({"token": service.auth.issue_access(user)})
+
+        return await run_in_threadpool(work)
 
     async def jwks(request: Request) -> Response:
         return json_response(service.auth.jwks())
@@ -202,6 +227,9 @@ def build_app(service: SyncService) -> Starlette:
         Route("/api/v1/auth/refresh", refresh, methods=["POST"]),
         Route("/api/v1/auth/logout", logout, methods=["POST"]),
         Route("/api/auth/jwks", jwks, methods=["GET"]),
+        Route("/api/auth/token", session_jwt, methods=["GET"]),
+        *organization_routes(service),
+        *internal_routes(service),
     ]
     routes.extend(_optional_routes(service))
     app = Starlette(
@@ -249,6 +277,18 @@ async def _json_object(request: Request) -> dict[str, Any] | None:
     except BadRequest:
         return None
     return value if isinstance(value, dict) else None
+
+
+def _set_session_cookie(response: Response, value: str) -> None:
+    """Better Auth's session cookie: URL-encoded `<token>.<signature>`, HttpOnly, Path=/."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        quote(value, safe=""),
+        max_age=REFRESH_TTL_S,
+        path="/",
+        httponly=True,
+        samesite="lax",
+    )
 
 
 def _auth_error(status: int, code: str, message: str) -> Response:

@@ -25,6 +25,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from mana_desktop.server.spaces import Spaces
 from mana_desktop.server.store import Store
 
 ACCESS_TTL_S = 15 * 60
@@ -147,6 +148,15 @@ class Auth:
         # changes clear them at once, other processes' changes show within seconds.
         self._active: dict[str, tuple[bool, float]] = {}
         self._spaces: dict[str, tuple[tuple[str, ...], float]] = {}
+        self.orgs = Spaces(store)  # creates missing personal Spaces of older databases
+        self._cookie_key = hashlib.sha256(
+            b"mana.session_token\0"
+            + key.private.private_bytes(
+                serialization.Encoding.Raw,
+                serialization.PrivateFormat.Raw,
+                serialization.NoEncryption(),
+            )
+        ).digest()
 
     # accounts
 
@@ -173,6 +183,8 @@ class Auth:
                     " VALUES (?, ?, ?, ?, 1, ?)",
                     (user_id, email, display, hashed, int(time.time())),
                 )
+                # Same transaction: an account never exists without its personal Space.
+                self.orgs.create_personal(conn, user_id, email, display)
             else:
                 user_id = row[0]
                 conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hashed, user_id))
@@ -225,12 +237,32 @@ class Auth:
         return active
 
     def add_membership(self, user_id: str, space_id: str, role: str = "member") -> None:
-        with self.store.write() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO memberships (user_id, space_id, role) VALUES (?, ?, ?)",
-                (user_id, space_id, role),
-            )
+        """Make the user a member (see `Spaces.add_member`: unknown ids become team Spaces)."""
+        self.orgs.add_member(space_id, user_id, role)
         self._spaces.clear()
+
+    def add_space(self, name: str, space_type: str, emails: list[str]) -> str:
+        """The Space `name` owned by the first email, with the others as members (created,
+        or found again by name among the owner's Spaces). Raises ValueError."""
+        users = []
+        for email in emails:
+            user = self.user_by_email(email)
+            if user is None:
+                raise ValueError(f"no account for {email.strip()!r} (create it with --user)")
+            users.append(user)
+        if not users:
+            raise ValueError(f"Space {name!r} needs at least one email (its owner)")
+        owner, members = users[0], users[1:]
+        org = self.orgs.find_owned(owner.id, name)
+        if org is None:
+            org = self.orgs.create(name, space_type, owner.id)
+        elif org.type != space_type:
+            raise ValueError(f"Space {name!r} of {owner.email} exists with type {org.type}")
+        for member in members:
+            if member.id != owner.id and self.orgs.role(org.id, member.id) is None:
+                self.orgs.add_member(org.id, member.id, "member")
+        self._spaces.clear()
+        return org.id
 
     def foreign_spaces(self, user_id: str, spaces: set[str]) -> set[str]:
         """The given spaces that have registered members, none of them `user_id`."""
@@ -250,10 +282,18 @@ class Auth:
         cached = self._spaces.get(user_id)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
+        # A personal Space with no other member is left out: it had its owner from the
+        # start and only members may write into a Space with members, so its rows are the
+        # user's own, which the first arm of the read query finds already.
         rows = (
             self.store.reader()
             .execute(
-                "SELECT space_id FROM memberships WHERE user_id = ? ORDER BY space_id", (user_id,)
+                "SELECT m.space_id FROM memberships m WHERE m.user_id = ? AND NOT EXISTS"
+                " (SELECT 1 FROM organizations o WHERE o.id = m.space_id"
+                " AND json_extract(o.metadata, '$.type') = 'personal' AND NOT EXISTS"
+                " (SELECT 1 FROM memberships x WHERE x.space_id = m.space_id"
+                " AND x.user_id != m.user_id)) ORDER BY m.space_id",
+                (user_id,),
             )
             .fetchall()
         )
@@ -323,6 +363,25 @@ class Auth:
     def revoke_refresh(self, token: str) -> None:
         with self.store.write() as conn:
             conn.execute("DELETE FROM refresh_tokens WHERE token_hash = ?", (_digest(token),))
+            conn.execute(
+                "DELETE FROM active_organizations WHERE holder = ?", (session_holder(token),)
+            )
+
+    # the session cookie (Better Auth's signed `mana.session_token`)
+
+    def session_cookie(self, token: str) -> str:
+        """The cookie value for a session (refresh) token: `<token>.<base64 HMAC-SHA256>`."""
+        mac = hmac.new(self._cookie_key, token.encode("utf-8"), hashlib.sha256).digest()
+        return f"{token}.{base64.b64encode(mac).decode('ascii')}"
+
+    def token_from_cookie(self, value: str | None) -> str | None:
+        """The session token of a cookie value we signed, or None."""
+        if not value:
+            return None
+        token, sep, _mac = value.rpartition(".")
+        if not sep or not token:
+            return None
+        return token if hmac.compare_digest(self.session_cookie(token), value) else None
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [self.key.jwk]}
@@ -404,6 +463,16 @@ class Auth:
         # Without exp a token never expires (as golang-jwt); cache it for a minute at most.
         until = float(exp) if isinstance(exp, int | float) else time.time() + 60
         return sub, min(until, time.time() + 3600)
+
+
+def session_holder(token: str) -> str:
+    """Who holds an active organization: a cookie session (its token digest)."""
+    return "s:" + _digest(token)
+
+
+def user_holder(user_id: str) -> str:
+    """Who holds an active organization: a bearer caller (the account)."""
+    return "u:" + user_id
 
 
 def _digest(token: str) -> str:

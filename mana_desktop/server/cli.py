@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from mana_desktop.cli import add_data_dir_option
+from mana_desktop.server.spaces import SPACE_TYPES
 
 DB_NAME = "sync.db"
 
@@ -62,6 +64,22 @@ def register(subparsers: Any) -> None:
         default=[],
         metavar="EMAIL",
         help="mark this account's sync active again; repeatable",
+    )
+    parser.add_argument(
+        "--space",
+        action="append",
+        default=[],
+        metavar="NAME:TYPE:EMAIL[,EMAIL...]",
+        help="create a shared Space (a Better Auth organization): the first email is its owner, "
+        f"the others members; TYPE is one of {'|'.join(SPACE_TYPES)}; the accounts must exist "
+        "(--user); found again by name on restart; repeatable",
+    )
+    parser.add_argument(
+        "--service-key",
+        default=os.environ.get("MANA_SERVICE_KEY", ""),
+        metavar="KEY",
+        help="X-Service-Key for the internal membership endpoints (default: $MANA_SERVICE_KEY; "
+        "without one they answer 404)",
     )
     parser.add_argument(
         "--token-ttl",
@@ -125,6 +143,27 @@ def parse_users(values: list[str]) -> list[tuple[str, str]]:
     return users
 
 
+def parse_spaces(values: list[str]) -> list[tuple[str, str, list[str]]]:
+    """`NAME:TYPE:EMAIL[,EMAIL...]` values as (name, type, emails); raises ValueError."""
+    spaces = []
+    for value in values:
+        parts = value.rsplit(":", 2)
+        if len(parts) != 3 or not parts[0].strip():
+            raise ValueError(f"--space expects NAME:TYPE:EMAIL[,EMAIL...], got {value!r}")
+        name, space_type, email_text = (part.strip() for part in parts)
+        if space_type not in SPACE_TYPES:
+            raise ValueError(
+                f"--space {value!r}: TYPE must be one of {', '.join(SPACE_TYPES)},"
+                f" got {space_type!r}"
+            )
+        emails = [e.strip() for e in email_text.split(",")]
+        bad = [e for e in emails if "@" not in e or not e.split("@", 1)[0]]
+        if bad or not emails:
+            raise ValueError(f"--space {value!r}: not an email address: {(bad or [''])[0]!r}")
+        spaces.append((name, space_type, emails))
+    return spaces
+
+
 def run_serve(args: argparse.Namespace) -> int:
     if args.db is not None and args.db.strip() == ":memory:":
         return _fail("--db :memory: is not allowed: the data must survive a restart; give a file")
@@ -134,6 +173,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return _fail("--token-ttl and --heartbeat must be positive")
     try:
         users = parse_users(args.user)
+        spaces = parse_spaces(args.space)
     except ValueError as exc:
         return _fail(str(exc))
 
@@ -147,6 +187,7 @@ def run_serve(args: argparse.Namespace) -> int:
             dialect=args.dialect,
             sse_heartbeat_s=args.heartbeat,
             access_ttl_s=args.token_ttl,
+            service_key=args.service_key,
         )
     except (OSError, ValueError, sqlite3.Error) as exc:
         return _fail(f"cannot open {db_path}: {exc}")
@@ -154,6 +195,8 @@ def run_serve(args: argparse.Namespace) -> int:
         try:
             for email, password in users:
                 service.auth.add_user(email, password)
+            for name, space_type, emails in spaces:
+                service.auth.add_space(name, space_type, emails)
             for email in args.inactive_user:
                 service.auth.set_sync_active(email, False)
             for email in args.active_user:

@@ -77,6 +77,7 @@ class SyncService:
     background_tasks: list[BackgroundTask] = field(default_factory=list)
     sse_heartbeat_s: float = 30.0
     ws_auth_deadline_s: float = 10.0
+    service_key: str = ""  # X-Service-Key for the internal endpoints; empty disables them
 
     @classmethod
     def open(

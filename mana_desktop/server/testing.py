@@ -71,6 +71,17 @@ class RunningServer:
         """Make the user a member of a shared Space (reads include rows stamped with it)."""
         self.service.auth.add_membership(self.users[email], space_id)
 
+    def add_space(self, name: str, space_type: str, emails: list[str]) -> str:
+        """A shared Space owned by the first email with the others as members (as
+        `serve --space`); returns its id."""
+        return self.service.auth.add_space(name, space_type, emails)
+
+    def personal_space(self, email: str) -> str:
+        """The id of the user's personal Space."""
+        space_id = self.service.auth.orgs.personal_space(self.users[email])
+        assert space_id is not None, f"{email} has no personal Space"
+        return space_id
+
     def append_changes(
         self,
         email: str,
@@ -112,6 +123,7 @@ def start_server(
     ws_auth_deadline_s: float = 10.0,
     access_ttl_s: int = 15 * 60,
     host: str = "127.0.0.1",
+    service_key: str = "",
 ) -> RunningServer:
     """Start the reference server on `host`:0 in a thread; returns when it accepts requests."""
     service = SyncService.open(
@@ -120,6 +132,7 @@ def start_server(
         sse_heartbeat_s=sse_heartbeat_s,
         ws_auth_deadline_s=ws_auth_deadline_s,
         access_ttl_s=access_ttl_s,
+        service_key=service_key,
     )
     try:
         known = {}
