@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mana_desktop.demo.cli",  # demo
     "mana_desktop.server.cli",  # serve
     "mana_desktop.sync.cli",  # login, logout, sync, status
+    "mana_desktop.sync.account_cli",  # vault, spaces
     "mana_desktop.store.cli",  # export, import
     "mana_desktop.workbench.cli",  # inbox, missions, policy
     "mana_desktop.selftest",  # --self-test support
