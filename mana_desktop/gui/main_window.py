@@ -347,12 +347,16 @@ class MainWindow(QMainWindow):
         """Log in on the worker (same or another account), then rebuild the account layer.
         A refusal (wrong password, another account's data in this profile) is shown in the
         banner and changes nothing."""
-        profile = self.session.profile
+        profile, replica = self.session.profile, self.session.replica
 
         def login() -> None:
+            from mana_desktop.sync.account import check_profile_owner
             from mana_desktop.sync.credentials import Credentials
 
-            Credentials(profile).login(server, email, password, auth_url=auth_url)
+            # One account per replica: another account's records or unsent changes refuse
+            # the sign-in before anything is stored (AccountMismatchError says what to do).
+            check = None if replica is None else (lambda user_id: check_profile_owner(replica, user_id))
+            Credentials(profile).login(server, email, password, auth_url=auth_url, check=check)
 
         self.session.run(login, lambda _r: self.rebuild_account(),
                          lambda exc: self.banner.show_message("error", str(exc) or type(exc).__name__))  # fmt: skip

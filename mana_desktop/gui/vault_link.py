@@ -1,8 +1,9 @@
 """The signed-in user's encryption vault, as the app uses it (docs/encryption.md, "GUI").
 
-One `AccountVault` per signed-in profile: the `VaultClient` (key in memory only; the OS
-keyring only when the person opted in) and the `RecordCipher` the replica, the workbench and
-the records panels share. Every call here that talks to the server is blocking: the app runs
+One `AccountVault` per signed-in profile, wrapping `sync.account.AccountSession`: the
+`VaultClient` (key in memory only; the OS keyring only when the person opted in), the
+`SpaceDirectory` and the `RecordCipher` the replica, the workbench and the records panels
+share. Every call here that talks to the server is blocking: the app runs
 it on the bridge's worker thread, never on the GUI thread.
 """
 
@@ -24,26 +25,39 @@ BILLING_URL = "https://mana.how/settings"
 
 @dataclass
 class AccountVault:
-    vault: Any  # sync.vault.VaultClient
-    cipher: Any  # domain.crypto.RecordCipher
-    user_id: str
-    data_dir: Any
+    """A thin GUI handle on `sync.account.AccountSession` (vault, Spaces, cipher of one
+    signed-in account); the names the pages and tests use stay as they were."""
+
+    account: Any  # sync.account.AccountSession
 
     @classmethod
     def open(cls, profile: Any, settings: Any, credentials: Any) -> AccountVault | None:
-        """The vault of the profile's account (still locked), or None when signed out."""
-        from mana_desktop.domain.crypto import RecordCipher
-        from mana_desktop.sync.vault import KeyringKeyCache, VaultClient
+        """The profile's account (vault still locked, Spaces from the cache), or None when
+        signed out. No HTTP."""
+        from mana_desktop.sync.account import AccountSession
 
-        account = credentials.account()
-        if account is None:
-            return None
-        opted_in = bool(getattr(settings, "vault_keyring_cache", False))
-        cache = KeyringKeyCache(profile.data_dir, account.user_id) if opted_in else None
-        vault = VaultClient(account.auth_url, credentials.access_token,
-                            refresh_token=credentials.refresh, cache=cache)
-        cipher = RecordCipher(account.user_id, lambda: vault.key)
-        return cls(vault, cipher, account.user_id, profile.data_dir)
+        account = AccountSession.open(profile, settings, credentials)
+        return None if account is None else cls(account)
+
+    @property
+    def vault(self) -> Any:  # sync.vault.VaultClient
+        return self.account.vault
+
+    @property
+    def cipher(self) -> Any:  # domain.crypto.RecordCipher
+        return self.account.cipher
+
+    @property
+    def spaces(self) -> Any:  # sync.spaces.SpaceDirectory
+        return self.account.spaces
+
+    @property
+    def user_id(self) -> str:
+        return str(self.account.user_id)
+
+    @property
+    def data_dir(self) -> Any:
+        return self.account.data_dir
 
     @property
     def state(self) -> str:
@@ -53,24 +67,20 @@ class AccountVault:
         """Blocking: fetch and unlock the key (worker thread). Returns the new state."""
         return str(getattr(self.vault.unlock(), "value", ""))
 
-    spaces: Any = None  # sync.spaces.SpaceDirectory once AccountSession is adopted
-
     def start(self) -> None:
-        """Blocking (worker): unlock the vault."""
-        self.unlock()
+        """Blocking (off the GUI thread): unlock the vault, then load the Spaces; failures
+        end in the vault's state and the log, never raised."""
+        self.account.start()
 
     def close(self, *, forget: bool) -> None:
-        """Sign-out (`forget`) or another account: the key leaves memory."""
-        if forget:
-            self.forget()
-        else:
-            self.vault.lock()
+        """Another account (`forget=False`: the key leaves memory) or sign-out (`forget=True`:
+        also the keyring copy and the Spaces cache)."""
+        self.account.close(forget=forget)
 
     def forget(self) -> None:
         """Sign-out: drop the key from memory and from the keyring, whether or not the cache
-        is switched on now (it may have been earlier)."""
-        self.vault.lock(forget_cache=True)
-        self.remember_in_keyring(False)
+        is switched on now (it may have been earlier), and the Spaces cache."""
+        self.account.close(forget=True)
 
     def remember_in_keyring(self, on: bool) -> None:
         """The opt-in cache switched: store the unlocked key now, or remove it."""

@@ -147,3 +147,50 @@ def test_a_failed_sign_in_changes_nothing(
     qtbot.waitUntil(lambda: app.window.banner.kind == "error", timeout=WAIT)
     assert app.session.vault is vault and app.session.engine is engine and vault.state == "unlocked"
     assert Credentials(profile).signed_in()
+
+
+def sign_out(qtbot: Any, app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(app.session.sig_account_changed, timeout=WAIT):
+        app.window.sign_out()
+
+
+def test_another_account_on_a_profile_without_data_gets_its_own_key_and_id(
+    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(Profile(tmp_path / "fresh"))
+    app.window.sign_in_as(reference_server.url, "alice@example.com", "alice-password")
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    sign_out(qtbot, app, monkeypatch)  # alice wrote nothing: the replica holds no data of hers
+    with qtbot.waitSignal(app.session.sig_account_changed, timeout=WAIT):
+        app.window.sign_in_as(reference_server.url, "bob@example.com", "bob-password")
+    signed_in_and_unlocked(qtbot, app, "bob@example.com")
+    bob = reference_server.users["bob@example.com"]
+    assert app.session.vault.user_id == bob and app.session.replica.cipher.user_id == bob
+    note = write_note(qtbot, app.session, "Bob's note")
+    stored = app.session.replica.get("notes", "notes", note)
+    assert stored is not None and stored.data["authorId"] == bob
+    assert decrypt_record(stored.data, server_key(reference_server, "bob@example.com"))["title"] == "Bob's note"
+    alice_view = decrypt_record(stored.data, server_key(reference_server, "alice@example.com"))
+    assert alice_view["title"] != "Bob's note"  # alice's key cannot open it (a lock marker)
+
+
+def test_signing_in_as_another_account_over_its_data_is_refused_and_loses_nothing(
+    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = Profile(tmp_path / "p")
+    app = make_app(profile)
+    app.window.sign_in_as(reference_server.url, "alice@example.com", "alice-password")
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    note = write_note(qtbot, app.session, "Alice's diary")
+    sign_out(qtbot, app, monkeypatch)
+    before = app.session.replica.get("notes", "notes", note)
+    app.window.sign_in_as(reference_server.url, "bob@example.com", "bob-password")
+    qtbot.waitUntil(lambda: app.window.banner.kind == "error", timeout=WAIT)
+    assert "another account" in app.window.banner.label.text()
+    assert app.session.vault is None and app.session.engine is None
+    assert not Credentials(profile).signed_in() and profile.load_settings().account_email is None
+    assert app.session.replica.get("notes", "notes", note) == before
+    with qtbot.waitSignal(app.session.sig_account_changed, timeout=WAIT):  # alice may come back
+        app.window.sign_in_as(reference_server.url, "alice@example.com", "alice-password")
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
