@@ -22,6 +22,15 @@ DEMO_EMAIL = "demo@mana.local"
 DEMO_NAME = "Demo"
 CALENDAR_ID = "demo-calendar"
 READING_NOTE_ID = "demo-reading-list"
+# The shared Space: the demo user owns it, a second seeded account writes into it.
+FAMILY_NAME = "Family"
+FAMILY_TYPE = "family"
+CO_MEMBER_EMAIL = "robin@mana.local"
+CO_MEMBER_NAME = "Robin"
+FAMILY_CALENDAR_ID = "demo-family-calendar"
+FAMILY_EVENT_ID = "demo-family-dinner"
+FAMILY_BLOCK_ID = "demo-family-dinner-block"
+FAMILY_PRIVATE_ID = "demo-family-surprise"
 
 Append = Callable[..., list[str]]
 
@@ -225,6 +234,76 @@ def records(now: datetime) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def family_records(now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """What the co-member wrote into the shared Space (by app): two tasks, a calendar with a
+    dinner, and one private task only its author may see (the desktop must hide it)."""
+    at = format_ms(now - timedelta(days=3))
+    dinner = (now + timedelta(days=4)).replace(hour=18, minute=30, second=0, microsecond=0)
+    calendar = _base(FAMILY_CALENDAR_ID, at) | {
+        "name": "Family", "color": "#f59e0b", "isDefault": False,
+    }  # fmt: skip
+    event = _base(FAMILY_EVENT_ID, at) | {
+        "calendarId": FAMILY_CALENDAR_ID, "timeBlockId": FAMILY_BLOCK_ID,
+        "title": "Grandma's birthday dinner", "description": "At our place; everyone brings a dish.",
+        "location": "Home", "color": None, "reminders": None,
+    }  # fmt: skip
+    block = _base(FAMILY_BLOCK_ID, at) | {
+        "startDate": format_ms(dinner), "endDate": format_ms(dinner + timedelta(hours=3)),
+        "allDay": False, "recurrenceRule": None, "kind": "scheduled", "type": "event",
+        "sourceModule": "calendar", "sourceId": FAMILY_EVENT_ID,
+        "title": "Grandma's birthday dinner", "description": None, "color": None,
+    }  # fmt: skip
+    tasks = [
+        _base("demo-family-task-1", at)
+        | {"title": "Buy a birthday present for Grandma", "priority": "high",
+           "isCompleted": False, "dueDate": dinner.date().isoformat(), "order": 0},
+        _base("demo-family-task-2", at)
+        | {"title": "Take the car in for its service", "priority": "medium",
+           "isCompleted": False, "dueDate": None, "order": 1},
+        _base(FAMILY_PRIVATE_ID, at)
+        | {"title": "Plan the surprise party (secret!)", "priority": "medium",
+           "isCompleted": False, "dueDate": None, "order": 2, "visibility": "private"},
+    ]  # fmt: skip
+    return {
+        "calendar": [_insert("calendars", calendar), _insert("events", event)],
+        "timeblocks": [_insert("timeBlocks", block)],
+        "todo": [_insert("tasks", t) for t in tasks],
+    }
+
+
+def in_space(
+    changes: list[dict[str, Any]], space_id: str | None, author_id: str
+) -> list[dict[str, Any]]:
+    """Inserts stamped as the webapp's creating hook does: `spaceId`, `authorId` and
+    `visibility` (default "space"; an explicit value wins). No Space: unchanged."""
+    if space_id is None:
+        return changes
+    stamped = []
+    for change in changes:
+        data = {"visibility": "space", **change["data"], "spaceId": space_id, "authorId": author_id}
+        stamped.append({**change, "spaceId": space_id, "data": data})
+    return stamped
+
+
+def seed_family(write: Append, member_id: str, space_id: str, now: datetime) -> int:
+    """The co-member's records in the shared Space, in plaintext as shared-Space writes are
+    (co-members cannot hold the demo user's master key)."""
+    actor = {"kind": "user", "principalId": member_id, "displayName": CO_MEMBER_NAME}
+    count = 0
+    for app, changes in family_records(now).items():
+        count += len(
+            write(
+                member_id,
+                app,
+                in_space(changes, space_id, member_id),
+                client_id=SEED_CLIENT_ID,
+                actor=actor,
+                origin="user",
+            )
+        )
+    return count
+
+
 def ai_actor_for_history() -> dict[str, Any]:
     return {
         "kind": "ai",
@@ -246,13 +325,21 @@ def sealed(changes: list[dict[str, Any]], key: MasterKey | None) -> list[dict[st
     ]
 
 
-def seed(write: Append, user_id: str, now: datetime, key: MasterKey | None = None) -> int:
+def seed(
+    write: Append,
+    user_id: str,
+    now: datetime,
+    key: MasterKey | None = None,
+    *,
+    space_id: str | None = None,
+) -> int:
     """Write the demo data for `user_id`; returns the number of changes written. With the
     user's master `key`, the registry's fields (task and note titles, mission titles,
-    objectives and concepts...) are stored encrypted, like a real account's."""
+    objectives and concepts...) are stored encrypted, like a real account's. With
+    `space_id` (the personal Space), records carry `spaceId`/`authorId`/`visibility`."""
 
     def append(user: str, app: str, changes: list[dict[str, Any]], **kw: Any) -> list[str]:
-        return write(user, app, sealed(changes, key), **kw)
+        return write(user, app, sealed(in_space(changes, space_id, user_id), key), **kw)
 
     actor = {"kind": "user", "principalId": user_id, "displayName": DEMO_NAME}
     count = 0

@@ -61,6 +61,9 @@ class DemoSession:
     url: str = ""
     user_id: str = ""
     seeded: int = 0
+    personal_space_id: str = ""
+    family_space_id: str = ""
+    co_member_id: str = ""
     password: str = field(default="", repr=False)
     runner: MissionRunner | None = None
     _service: SyncService | None = None
@@ -108,8 +111,14 @@ class DemoSession:
         runner = install(service, tick_s=tick_s, autostart=False)
         self.runner = runner
         key = demo_master_key(service, self.user_id)
+        personal = service.auth.orgs.personal_space(self.user_id)
+        assert personal is not None  # add_user creates it
+        self.personal_space_id = personal
         if self.user_id not in runner.log.user_ids(MISSIONS_APP, MISSIONS_TABLE):
-            self.seeded = seed(service.append_changes, self.user_id, utc_now(), key)
+            self.seeded = seed(
+                service.append_changes, self.user_id, utc_now(), key, space_id=personal
+            )
+        self.seeded += self._share_family(service)
         started = threading.Event()
 
         async def signal_started(_service: object) -> None:
@@ -128,6 +137,29 @@ class DemoSession:
         self.url = socket_url(sock)
         if run_runner:
             runner.start()  # first tick at once: due missions get plans within seconds
+
+    def _share_family(self, service: SyncService) -> int:
+        """The shared "Family" Space: the demo user owns it, a second demo account (which
+        never signs in: its password is random) is a member and wrote a few records into
+        it. Seeded once, when the Space is created."""
+        from mana_desktop.demo.seed import (
+            CO_MEMBER_EMAIL,
+            CO_MEMBER_NAME,
+            DEMO_EMAIL,
+            FAMILY_NAME,
+            FAMILY_TYPE,
+            seed_family,
+        )
+
+        member = service.auth.add_user(CO_MEMBER_EMAIL, secrets.token_urlsafe(18), CO_MEMBER_NAME)
+        self.co_member_id = member.id
+        existed = service.auth.orgs.find_owned(self.user_id, FAMILY_NAME) is not None
+        self.family_space_id = service.auth.add_space(
+            FAMILY_NAME, FAMILY_TYPE, [DEMO_EMAIL, CO_MEMBER_EMAIL]
+        )
+        if existed:
+            return 0
+        return seed_family(service.append_changes, member.id, self.family_space_id, utc_now())
 
     def _sign_in(self) -> None:
         from mana_desktop.demo.seed import DEMO_EMAIL
