@@ -114,8 +114,8 @@ def test_sentinel_never_reaches_the_wire_once_the_personal_space_is_known(
     # Written before the Spaces were known: stamped with the sentinel, sealed.
     side.replica.set_cipher(cipher(side, session, SpaceContext(side.user_id)))
     record_id = user_insert(side, "todo", "tasks", {"title": "früh"})
-    assert side.replica.get("todo", "tasks", record_id).data["spaceId"] == \
-        personal_sentinel(side.user_id)
+    local = side.replica.get("todo", "tasks", record_id)
+    assert local is not None and local.data["spaceId"] == personal_sentinel(side.user_id)
     user_update(side, "todo", "tasks", record_id, {"priority": 5})
     side.replica.set_cipher(cipher(side, session))  # now the personal Space is known
 

@@ -45,7 +45,7 @@ class Lines:
 
     def readline(self) -> str:
         produce = self.producers.pop(0)
-        return (produce() if callable(produce) else produce) + "\n"
+        return str(produce() if callable(produce) else produce) + "\n"
 
     def isatty(self) -> bool:
         return False
