@@ -184,6 +184,8 @@ def test_set_active_refuses_unknown_ids_and_non_members(reference_server: Runnin
         assert members.json()["code"] == "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION"
         bad = client.post(ORG + "set-active", content=b"[1]")
         assert bad.status_code == 400 and bad.json()["code"] == "VALIDATION_ERROR"
+        huge = client.post(ORG + "set-active", content=b" " * 100_000)
+        assert huge.status_code == 400 and huge.json()["code"] == "VALIDATION_ERROR"
         assert client.get(ORG + "get-active-member").status_code == 400  # nothing changed
 
 
