@@ -80,6 +80,7 @@ class SecuritySection(QWidget):
         self.code_dialog: RecoveryCodeDialog | None = None
         self.retype_dialog: RetypeCodeDialog | None = None
         self.confirm_box: QMessageBox | None = None
+        self._bound: Any = None  # the VaultClient the labels describe
         self._build()
         session.sig_vault_changed.connect(self._on_vault_changed)
         self.refresh()
@@ -141,6 +142,10 @@ class SecuritySection(QWidget):
     def refresh(self) -> None:
         """Reload the vault's status (`info()`, HTTP) on the worker."""
         vault = self._vault()
+        if vault is not self._bound:  # another account (or none): nothing of the last one
+            self._bound, self.info, self.fresh_code = vault, None, False
+            self.zk_label.setText("—")
+            self.code_label.setText("—")
         if vault is None:
             self.info = None
             self.zk_label.setText("—")

@@ -70,8 +70,9 @@ class SettingsPage(QWidget):
         self.offline.toggled.connect(self._offline)
         self.auth_url.editingFinished.connect(self._save)
         self.keyring_cache.toggled.connect(self._keyring_toggled)
-        QShortcut(QKeySequence("Ctrl+Tab"), self, activated=lambda: self._step_tab(1))
-        QShortcut(QKeySequence("Ctrl+Shift+Tab"), self, activated=lambda: self._step_tab(-1))
+        for keys, step in (("Ctrl+Tab", 1), ("Ctrl+Shift+Tab", -1)):
+            shortcut = QShortcut(QKeySequence(keys), self, activated=lambda s=step: self._step_tab(s))
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def _step_tab(self, step: int) -> None:
         self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % self.tabs.count())

@@ -194,3 +194,28 @@ def test_signing_in_as_another_account_over_its_data_is_refused_and_loses_nothin
     with qtbot.waitSignal(app.session.sig_account_changed, timeout=WAIT):  # alice may come back
         app.window.sign_in_as(reference_server.url, "alice@example.com", "alice-password")
     signed_in_and_unlocked(qtbot, app, "alice@example.com")
+
+
+def test_a_new_account_server_address_rebuilds_the_account(
+    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any
+) -> None:
+    profile = Profile(tmp_path / "p")
+    Credentials(profile).login(reference_server.url, "alice@example.com", "alice-password")
+    app = make_app(profile)
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    first = app.session.vault
+    page = app.window.page("settings")
+    dead = "http://127.0.0.1:9"  # nothing listens: the new vault cannot be reached
+    page.auth_url.setText(dead)
+    with qtbot.waitSignal(app.session.sig_account_changed, timeout=WAIT):
+        page.auth_url.editingFinished.emit()
+    assert app.session.vault is not first and app.session.vault.vault.auth_url == dead
+    assert first.vault.key is None  # the old account's key left memory
+    qtbot.waitUntil(lambda: app.session.vault.state == "error", timeout=WAIT)
+    assert app.session.vault.vault.error.reason == "network"
+    qtbot.waitUntil(lambda: app.window.banner.kind == "vault", timeout=WAIT)
+    page.auth_url.setText("")  # back to "same as the sync server"
+    with qtbot.waitSignal(app.session.sig_account_changed, timeout=WAIT):
+        page.auth_url.editingFinished.emit()
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    assert app.session.replica.cipher is app.session.vault.cipher

@@ -215,3 +215,18 @@ def test_security_screenshot(
     image.save(str(artifacts_dir / f"security-{name}.png"))
     assert not image.isNull() and image.width() == 900
     assert (page.palette().color(QPalette.ColorRole.Window).lightnessF() < 0.5) == dark
+
+
+def test_tabs_are_reachable_by_keyboard(qtbot: Any, signed_in: tuple[Opened, Session]) -> None:
+    from PySide6.QtCore import Qt
+
+    _opened, session = signed_in
+    page = SettingsPage(session)
+    qtbot.addWidget(page)
+    page.show()
+    page.language.setFocus()
+    qtbot.keyClick(page.language, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert page.tabs.currentIndex() == 1
+    qtbot.keyClick(page.tabs.currentWidget(), Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert page.tabs.currentWidget() is page.security
+    assert all(b.focusPolicy() & Qt.FocusPolicy.TabFocus for b in (page.security.create_code, page.security.zk_on))
