@@ -345,7 +345,20 @@ class Spaces:
         return [_org(row) for row in rows]
 
     def personal_space(self, user_id: str) -> str | None:
-        return next((o.id for o in self.organizations_of(user_id) if o.type == "personal"), None)
+        """The personal Space the account got at creation (the oldest it owns; `serve
+        --space NAME:personal:...` can make more Spaces of that type)."""
+        row = (
+            self.store.reader()
+            .execute(
+                "SELECT o.id FROM organizations o JOIN memberships m ON m.space_id = o.id"
+                " WHERE m.user_id = ? AND m.role = 'owner'"
+                " AND json_extract(o.metadata, '$.type') = 'personal'"
+                " ORDER BY o.created_at, o.rowid LIMIT 1",
+                (user_id,),
+            )
+            .fetchone()
+        )
+        return None if row is None else str(row[0])
 
     def find_owned(self, owner_id: str, name: str) -> Organization | None:
         """The non-personal Space called `name` that `owner_id` owns, if any."""

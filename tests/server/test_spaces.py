@@ -306,8 +306,13 @@ def test_co_member_sees_a_shared_record_and_a_non_member_does_not(
 def test_personal_space_costs_the_read_scope_nothing(reference_server: RunningServer) -> None:
     server = reference_server
     assert server.service.auth.spaces(server.users[ALICE]) == ()
+    personal = server.personal_space(ALICE)
     club = server.add_space("Club", "club", [ALICE, BOB])
     assert server.service.auth.spaces(server.users[ALICE]) == (club,)
+    # A shared Space of type personal is read like any shared one and is not "the" personal.
+    shared = server.add_space("Aardvark", "personal", [ALICE, BOB])
+    assert set(server.service.auth.spaces(server.users[ALICE])) == {club, shared}
+    assert server.personal_space(ALICE) == personal
 
 
 # -- serve --space -------------------------------------------------------------------------------
