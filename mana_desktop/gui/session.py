@@ -193,6 +193,8 @@ class Session(QObject):
             wb = self.workbench
             if hasattr(wb, "stage"):
                 self.run(wb.stage)
+            if self.engine is not None:  # changes that waited for the key can go now
+                self.engine.sync_now()  # non-blocking: a call handed to the engine's loop
             emit(self.sig_data_changed, {("*", "*"): set()})
         elif text == "locked":
             emit(self.sig_data_changed, {("*", "*"): set()})
