@@ -71,8 +71,8 @@ class SettingsPage(QWidget):
         self.auth_url.editingFinished.connect(self._save)
         self.keyring_cache.toggled.connect(self._keyring_toggled)
         for keys, step in (("Ctrl+Tab", 1), ("Ctrl+Shift+Tab", -1)):
-            shortcut = QShortcut(QKeySequence(keys), self, activated=lambda s=step: self._step_tab(s))
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            QShortcut(QKeySequence(keys), self, lambda s=step: self._step_tab(s),
+                      Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def _step_tab(self, step: int) -> None:
         self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % self.tabs.count())

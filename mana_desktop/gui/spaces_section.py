@@ -140,7 +140,8 @@ class SpacesSection(QWidget):
     def select(self, space_id: str) -> None:
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
-            item.setSelected(item.data(0, ID_ROLE) == space_id)
+            if item is not None:
+                item.setSelected(item.data(0, ID_ROLE) == space_id)
 
     def make_active(self) -> None:
         directory, space_id = directory_of(self.session), self.selected_id()
