@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -28,6 +29,7 @@ from mana_desktop.gui.recovery_dialogs import (
     zero_knowledge_sentence,
 )
 from mana_desktop.gui.session import Session
+from mana_desktop.gui.theme import error_color
 
 translate = QCoreApplication.translate
 
@@ -68,6 +70,17 @@ def _plain(text: str = "") -> QLabel:
     return label
 
 
+def error_label() -> QLabel:
+    """A hidden plain-text label in the palette's error red (light and dark)."""
+    label = _plain()
+    label.setObjectName("errorText")
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, error_color(palette))
+    label.setPalette(palette)
+    label.hide()
+    return label
+
+
 class SecuritySection(QWidget):
     """The Security tab of Settings."""
 
@@ -75,7 +88,7 @@ class SecuritySection(QWidget):
         super().__init__(parent)
         self.session = session
         self.info: Any = None  # the last VaultInfo
-        self.busy = False
+        self.calls = 0  # vault calls running on the worker
         self.fresh_code = False  # a code was created and shown in this session (ZK may follow)
         self.code_dialog: RecoveryCodeDialog | None = None
         self.retype_dialog: RetypeCodeDialog | None = None
@@ -106,9 +119,7 @@ class SecuritySection(QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        self.error = _plain()
-        self.error.setObjectName("errorText")
-        self.error.hide()
+        self.error = error_label()
         layout.addWidget(self.error)
         self.keyring_cache = QCheckBox(translate("Settings", "Remember the encryption key in the system keyring"))
         self.keyring_cache.setToolTip(translate("Settings", "Unlocks encrypted fields at start without asking the account server. Off: the key is kept in memory only."))  # fmt: skip
@@ -159,6 +170,10 @@ class SecuritySection(QWidget):
         self.zk_label.setText(info_words(info)[0])
         self.code_label.setText(info_words(info)[1])
 
+    @property
+    def busy(self) -> bool:
+        return self.calls > 0
+
     def _on_vault_changed(self, _state: str) -> None:
         # Rare (unlock, lock, sign-in): reload the status too, an unlock may create the vault.
         if not self.busy:
@@ -173,17 +188,17 @@ class SecuritySection(QWidget):
 
     # -- calls on the worker --------------------------------------------------------------------
     def _call(self, job: Any, on_done: Any) -> None:
-        self.busy = True
+        self.calls += 1
         self.error.hide()
         self.update_buttons()
 
         def done(result: Any) -> None:
-            self.busy = False
+            self.calls -= 1
             on_done(result)
             self.update_buttons()
 
         def failed(exc: Exception) -> None:
-            self.busy = False
+            self.calls -= 1
             self.show_error(str(exc) or type(exc).__name__)
             self.update_buttons()
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mana_desktop.gui.security_section import error_label
 from mana_desktop.gui.session import Session
 
 translate = QCoreApplication.translate
@@ -95,11 +96,7 @@ class SpacesSection(QWidget):
         buttons.addWidget(self.refresh_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        self.error = QLabel()
-        self.error.setTextFormat(Qt.TextFormat.PlainText)
-        self.error.setWordWrap(True)
-        self.error.setObjectName("errorText")
-        self.error.hide()
+        self.error = error_label()
         layout.addWidget(self.error)
         session.sig_spaces_changed.connect(lambda _context: self.reload())
         self.reload()

@@ -70,6 +70,10 @@ def dark_palette() -> QPalette:
     }
     for role, color in roles.items():
         p.setColor(role, color)
+    # setColor(role, c) sets every group, so disabled buttons looked enabled: dim them.
+    dimmed = QColor.fromHslF(0.0, 0.0, 0.45)
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, dimmed)
     return p
 
 

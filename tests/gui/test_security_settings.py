@@ -230,3 +230,10 @@ def test_tabs_are_reachable_by_keyboard(qtbot: Any, signed_in: tuple[Opened, Ses
     qtbot.keyClick(page.tabs.currentWidget(), Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
     assert page.tabs.currentWidget() is page.security
     assert all(b.focusPolicy() & Qt.FocusPolicy.TabFocus for b in (page.security.create_code, page.security.zk_on))
+
+
+def test_dark_palette_dims_disabled_buttons() -> None:
+    palette = theme.dark_palette()
+    enabled = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.ButtonText)
+    disabled = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText)
+    assert disabled.lightnessF() < enabled.lightnessF() - 0.3
