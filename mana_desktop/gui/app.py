@@ -64,20 +64,31 @@ def first_run(profile: Any, settings: Any) -> str | None:
     while dialog.exec():
         if dialog.choice != "sign-in":
             return dialog.choice
-        from mana_desktop.sync.credentials import Credentials
-
         auth_url = dialog.auth_url.text().strip() or None  # mana-auth, when apart from sync
         server, email, password = dialog.server.text().strip(), dialog.email.text().strip(), dialog.password.text()
         dialog.setEnabled(False)  # one sign-in at a time; the dialog still repaints
         try:
-            login = functools.partial(Credentials(profile).login, server, email, password, auth_url=auth_url)
-            wait_off_gui_thread(login)
+            wait_off_gui_thread(functools.partial(login_checked, profile, server, email, password, auth_url))
             return "sign-in"
         except Exception as exc:  # shown to the person, who can try again
             dialog.show_error(str(exc))
         finally:
             dialog.setEnabled(True)
     return None
+
+
+def login_checked(profile: Any, server: str, email: str, password: str, auth_url: str | None = None) -> None:
+    """Blocking sign-in that refuses an account other than the one whose data the profile's
+    replica holds (`check_profile_owner`; nothing is stored then). Off the GUI thread."""
+    from mana_desktop.sync.account import check_profile_owner
+    from mana_desktop.sync.credentials import Credentials
+
+    replica = profile.open_replica()
+    try:
+        Credentials(profile).login(server, email, password, auth_url=auth_url,
+                                   check=lambda user_id: check_profile_owner(replica, user_id))  # fmt: skip
+    finally:
+        replica.close()
 
 
 def wait_off_gui_thread(job: Any) -> Any:

@@ -255,7 +255,7 @@ class MainWindow(QMainWindow):
 
         s.run(job)
         if not on:
-            s.unlock_vault()  # back online: fetch the key if it is still missing
+            s.start_account()  # back online: fetch the key if it is still missing, load Spaces
 
     def _sync_now(self) -> None:
         engine = self.session.engine

@@ -219,3 +219,23 @@ def test_a_new_account_server_address_rebuilds_the_account(
         page.auth_url.editingFinished.emit()
     signed_in_and_unlocked(qtbot, app, "alice@example.com")
     assert app.session.replica.cipher is app.session.vault.cipher
+
+
+def test_the_first_run_sign_in_refuses_another_accounts_data_too(tmp_path: Path, reference_server: Any) -> None:
+    from mana_desktop.gui.app import login_checked
+    from mana_desktop.sync.account import AccountMismatchError
+
+    profile = Profile(tmp_path / "p")
+    login_checked(profile, reference_server.url, "alice@example.com", "alice-password")
+    replica = profile.open_replica()
+    try:
+        with replica.write() as tx:
+            tx.insert("todo", "tasks", {"title": "Alice's task"}, actor=USER)
+    finally:
+        replica.close()
+    Credentials(profile).logout()
+    with pytest.raises(AccountMismatchError, match="another account"):
+        login_checked(profile, reference_server.url, "bob@example.com", "bob-password")
+    assert not Credentials(profile).signed_in() and profile.load_settings().account_email is None
+    login_checked(profile, reference_server.url, "alice@example.com", "alice-password")
+    assert profile.load_settings().account_email == "alice@example.com"

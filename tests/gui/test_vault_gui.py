@@ -200,6 +200,8 @@ def test_working_offline_does_not_fetch_the_key_until_back_online(
     calls: list[str] = []
     real_unlock = opened.vault.unlock
     opened.vault.unlock = lambda: calls.append("unlock") or real_unlock()  # type: ignore[method-assign]
+    real_start = opened.vault.start
+    opened.vault.start = lambda: calls.append("start") or real_start()  # type: ignore[method-assign]
     session.settings = session.settings.model_copy(update={"work_offline": True})
     session.unlock_vault()
     assert calls == [] and opened.vault.state == "locked"  # no thread, no request
@@ -208,5 +210,5 @@ def test_working_offline_does_not_fetch_the_key_until_back_online(
     with qtbot.waitSignal(session.sig_vault_changed, timeout=15000) as unlocked:
         win.set_offline(False)
     assert unlocked.args == ["unlocked"] and opened.vault.vault.key is not None
-    assert calls == ["unlock"]
+    assert calls == ["start"]  # the account's start: the key, then the Spaces
     idle(qtbot, session)
