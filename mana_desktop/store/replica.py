@@ -209,6 +209,13 @@ class Replica:
         rows = self._reader().execute(sql + " ORDER BY id", (app, collection))
         return [to_record(app, collection, *row) for row in rows]
 
+    def alive_ids(self, app: str, collection: str) -> set[str]:
+        """The ids of a collection's records that are not deleted (no data parsed)."""
+        rows = self._reader().execute(
+            "SELECT id FROM records WHERE app = ? AND collection = ? AND deleted_at IS NULL",
+            (app, collection))
+        return {str(row[0]) for row in rows}
+
     def count(self, app: str | None = None, collection: str | None = None) -> int:
         sql, params = "SELECT count(*) FROM records", []
         if app is not None:

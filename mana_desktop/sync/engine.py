@@ -33,7 +33,7 @@ import httpx
 
 from mana_desktop.domain.changeset import ChangeSet
 from mana_desktop.domain.timeutil import format_ms, format_nano, try_parse_instant, utc_now
-from mana_desktop.sync import persist
+from mana_desktop.sync import check_times, persist
 from mana_desktop.sync.backoff import FIRST_RETRY_S, Backoff
 from mana_desktop.sync.changes import earliest, latest
 from mana_desktop.sync.clock import ClockSkew
@@ -114,6 +114,10 @@ class SyncEngine:
         self._stopped_streams: list[asyncio.Task[None]] = []
         # (app, collection) -> monotonic time of its last integrity check (or initial pull).
         self._checked: dict[tuple[str, str], float] = {}
+        # Check times are persisted in the replica (check_times.py): loaded once, saved after
+        # a full cycle for the collections checked, pulled initially or loaded in it.
+        self._checks_loaded = False
+        self._checks_to_save: set[tuple[str, str]] = set()
         self._skew_warned = False
 
     # ===== public API (any thread) =====
@@ -371,6 +375,8 @@ class SyncEngine:
             self._pull_all = False
             self._pull_keys.clear()
             self._board.update(state="syncing")
+            if full and not self._checks_loaded:
+                await asyncio.to_thread(self._load_check_times)
             try:
                 await self._pull(client, keys, report)
             except BaseException:
@@ -378,6 +384,8 @@ class SyncEngine:
                 raise
             if full:
                 await self._check_integrity(client, report)
+        else:
+            full = False
         if self._push_due:
             self._push_due = False
             try:
@@ -385,6 +393,31 @@ class SyncEngine:
             except BaseException:
                 self._push_due = True
                 raise
+        if full and self._checks_to_save:
+            await asyncio.to_thread(self._save_check_times)
+
+    def _load_check_times(self) -> None:
+        """Take over recent checks of earlier engines (other processes) on this replica."""
+        self._checks_loaded = True
+        wall, mono = time.time(), time.monotonic()
+        try:
+            loaded = check_times.load(self.replica, self.subscriptions, now_wall=wall,
+                                      interval_s=INTEGRITY_INTERVAL_S)
+        except Exception as exc:  # a replica that cannot say: check as if new
+            log.warning("integrity check times not loaded: %s", exc)
+            return
+        for key, at in loaded.items():
+            self._checked.setdefault(key, mono - (wall - at))
+        self._checks_to_save.update(loaded)
+
+    def _save_check_times(self) -> None:
+        wall, mono = time.time(), time.monotonic()
+        keys, self._checks_to_save = self._checks_to_save, set()
+        times = {key: wall - (mono - self._checked[key]) for key in keys if key in self._checked}
+        try:
+            check_times.save(self.replica, times)
+        except Exception as exc:  # only costs a replay in the next process
+            log.warning("integrity check times not saved: %s", exc)
 
     async def _once(self) -> SyncReport:
         started, requests = time.monotonic(), self.requests
@@ -451,6 +484,7 @@ class SyncEngine:
                           probe_first=self._failing)
         # An initial pull is itself a fresh replay: no check needed for it now.
         self._checked.update(dict.fromkeys(initial, time.monotonic()))
+        self._checks_to_save.update(initial)
         self._board.update(progress=None, last_pull_at=format_ms(utc_now()))
 
     async def _check_integrity(self, client: SyncClient, report: SyncReport) -> None:
@@ -470,6 +504,7 @@ class SyncEngine:
             repaired = await asyncio.to_thread(self._compare_and_repair, key, scratch)
             report.repaired += repaired
             self._checked[key] = time.monotonic()
+            self._checks_to_save.add(key)
 
     def _compare_and_repair(self, key: tuple[str, str], scratch: Any) -> int:
         app, collection = key
