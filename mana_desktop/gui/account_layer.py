@@ -18,6 +18,7 @@ class Rebuilt:
     settings: Any  # store.settings.Settings as now on disk
     vault: Any  # gui.vault_link.AccountVault, or None when signed out
     engine: Any  # sync.engine.SyncEngine (started), or None without an account
+    error: str | None = None  # why the account could not be opened (shown in the banner)
 
 
 def rebuild(profile: Any, replica: Any, workbench: Any, old_vault: Any, old_engine: Any, *,
@@ -33,8 +34,13 @@ def rebuild(profile: Any, replica: Any, workbench: Any, old_vault: Any, old_engi
         old_vault.close(forget=forget)
     settings = profile.load_settings()
     credentials = Credentials(profile)
-    vault = AccountVault.open(profile, settings, credentials)
-    cipher = vault.cipher if vault is not None else _locked_cipher(old_vault)
+    error = None
+    try:
+        vault = AccountVault.open(profile, settings, credentials)
+    except Exception as exc:  # e.g. unreadable secrets: signed out, but say why
+        log.warning("account not opened: %s", exc)
+        vault, error = None, str(exc) or type(exc).__name__
+    cipher = vault.cipher if vault is not None else _locked_cipher(old_vault, replica)
     replica.set_cipher(cipher)
     workbench.set_cipher(cipher)
     engine = None
@@ -47,14 +53,16 @@ def rebuild(profile: Any, replica: Any, workbench: Any, old_vault: Any, old_engi
         except Exception as exc:  # the app stays usable offline; the status says why
             log.warning("sync engine not started: %s", exc)
             engine = None
-    return Rebuilt(settings, vault, engine)
+    return Rebuilt(settings, vault, engine, error)
 
 
-def _locked_cipher(old_vault: Any) -> Any:
-    """After sign-out: a cipher with no key for the last user, so encrypted fields stay
-    locks and nothing is written in plaintext where the webapp writes ciphertext."""
+def _locked_cipher(old_vault: Any, replica: Any) -> Any:
+    """Signed out: a cipher with no key for the last user, so encrypted fields stay locks and
+    nothing is written in plaintext where the webapp writes ciphertext. Without a last user
+    the replica keeps what it has (a key-less cipher from an earlier sign-out, or none for a
+    profile that never had an account)."""
     if old_vault is None:
-        return None
+        return getattr(replica, "cipher", None)
     from mana_desktop.domain.crypto import RecordCipher
 
     return RecordCipher(old_vault.user_id, lambda: None)

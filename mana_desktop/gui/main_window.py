@@ -61,6 +61,8 @@ class MainWindow(QMainWindow):
         self.banner = Banner()
         self.undo_bar = UndoBar()
         self.notifier = Notifier(self)
+        self._rebuilding = False  # an account rebuild is on the worker
+        self._rebuild_next: bool | None = None  # another one asked for meanwhile (its `forget`)
         self._build()
         self._connect()
         self._restore()
@@ -382,18 +384,39 @@ class MainWindow(QMainWindow):
 
     def rebuild_account(self, forget: bool = False) -> None:
         """Sign-in, sign-out or another account server: a new account session (cipher on the
-        replica and workbench, engine started, vault unlocked), every page reloaded."""
+        replica and workbench, engine started, vault unlocked), every page reloaded. One
+        rebuild at a time: a request meanwhile runs once the current one is swapped in (it
+        must close the account that one opened, not the one before)."""
         from mana_desktop.gui.account_layer import rebuild
 
+        if self._rebuilding:
+            self._rebuild_next = bool(self._rebuild_next) or forget
+            return
         s = self.session
         profile, replica, wb, vault, engine = s.profile, s.replica, s.workbench, s.vault, s.engine
         if profile is None or replica is None:
             return
-        s.run(lambda: rebuild(profile, replica, wb, vault, engine, forget=forget), self._account_rebuilt)
+        self._rebuilding = True
+        s.run(lambda: rebuild(profile, replica, wb, vault, engine, forget=forget), self._account_rebuilt,
+              self._rebuild_failed)  # fmt: skip
 
     def _account_rebuilt(self, rebuilt: Any) -> None:
+        self._rebuilding = False
         self.session.swap_account(rebuilt.vault, rebuilt.engine, rebuilt.settings)
+        if rebuilt.error:
+            self.banner.show_message("error", rebuilt.error)
         self.session.start_account()
+        self._rebuild_queued()
+
+    def _rebuild_failed(self, exc: Exception) -> None:
+        self._rebuilding = False
+        self.banner.show_message("error", str(exc) or type(exc).__name__)
+        self._rebuild_queued()
+
+    def _rebuild_queued(self) -> None:
+        forget, self._rebuild_next = self._rebuild_next, None
+        if forget is not None:
+            self.rebuild_account(forget=forget)
 
     def _on_account_changed(self) -> None:
         if self.banner.kind in ("signed-out", "vault", "error"):

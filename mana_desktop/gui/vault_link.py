@@ -10,7 +10,8 @@ it on the bridge's worker thread, never on the GUI thread.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
@@ -29,6 +30,11 @@ class AccountVault:
     signed-in account); the names the pages and tests use stay as they were."""
 
     account: Any  # sync.account.AccountSession
+    # Closing may overtake a start()/unlock() still running on its own thread (a sign-out
+    # right after launch): the late unlock or Space refresh must not bring the key, its
+    # keyring copy or the Spaces cache back. None while open, else the `forget` it closed with.
+    _closed: bool | None = field(default=None, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, profile: Any, settings: Any, credentials: Any) -> AccountVault | None:
@@ -65,22 +71,32 @@ class AccountVault:
 
     def unlock(self) -> str:
         """Blocking: fetch and unlock the key (worker thread). Returns the new state."""
-        return str(getattr(self.vault.unlock(), "value", ""))
+        state = str(getattr(self.vault.unlock(), "value", ""))
+        self._undo_if_closed()
+        return state
 
     def start(self) -> None:
         """Blocking (off the GUI thread): unlock the vault, then load the Spaces; failures
         end in the vault's state and the log, never raised."""
         self.account.start()
+        self._undo_if_closed()
+
+    def _undo_if_closed(self) -> None:
+        with self._guard:
+            if self._closed is not None:
+                self.account.close(forget=self._closed)
 
     def close(self, *, forget: bool) -> None:
         """Another account (`forget=False`: the key leaves memory) or sign-out (`forget=True`:
         also the keyring copy and the Spaces cache)."""
-        self.account.close(forget=forget)
+        with self._guard:
+            self._closed = bool(self._closed) or forget
+            self.account.close(forget=forget)
 
     def forget(self) -> None:
         """Sign-out: drop the key from memory and from the keyring, whether or not the cache
         is switched on now (it may have been earlier), and the Spaces cache."""
-        self.account.close(forget=True)
+        self.close(forget=True)
 
     def remember_in_keyring(self, on: bool) -> None:
         """The opt-in cache switched: store the unlocked key now, or remove it."""

@@ -239,3 +239,37 @@ def test_the_first_run_sign_in_refuses_another_accounts_data_too(tmp_path: Path,
     assert not Credentials(profile).signed_in() and profile.load_settings().account_email is None
     login_checked(profile, reference_server.url, "alice@example.com", "alice-password")
     assert profile.load_settings().account_email == "alice@example.com"
+
+
+def test_a_start_overtaken_by_a_sign_out_brings_nothing_back(tmp_path: Path, reference_server: Any) -> None:
+    from mana_desktop.gui.vault_link import AccountVault
+
+    profile = Profile(tmp_path / "p")
+    reference_server.add_space("Family", "family", ["alice@example.com"])
+    Credentials(profile).login(reference_server.url, "alice@example.com", "alice-password")
+    account = AccountVault.open(profile, profile.load_settings(), Credentials(profile))
+    assert account is not None
+    account.close(forget=True)  # the sign-out ran first ...
+    account.start()  # ... the start thread finishes later
+    assert account.vault.key is None and account.spaces.spaces() == []
+    assert not (profile.data_dir / "spaces.json").exists()
+    assert account.unlock() != "" and account.vault.key is None
+
+
+def test_two_rebuilds_in_a_row_close_each_account_they_replace(
+    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any
+) -> None:
+    profile = Profile(tmp_path / "p")
+    Credentials(profile).login(reference_server.url, "alice@example.com", "alice-password")
+    app = make_app(profile)
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    seen: list[Any] = []
+    app.session.sig_account_changed.connect(lambda: seen.append((app.session.vault, app.session.engine)))
+    app.window.rebuild_account()
+    app.window.rebuild_account()  # asked for while the first one is on the worker
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=WAIT)
+    (first, first_engine), (second, second_engine) = seen
+    assert first is not second and first_engine is not second_engine
+    assert app.session.vault is second and app.session.replica.cipher is second.cipher
+    qtbot.waitUntil(lambda: first.vault.key is None, timeout=WAIT)  # closed by the second rebuild
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
