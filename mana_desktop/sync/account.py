@@ -81,6 +81,7 @@ class AccountSession:
     spaces: SpaceDirectory
     cipher: RecordCipher
     data_dir: Any
+    keyring_cache: bool = False  # the profile's opt-in when the session was opened
 
     @classmethod
     def open(cls, profile: ProfileLike, settings: Any,
@@ -97,12 +98,19 @@ class AccountSession:
         spaces = SpaceDirectory(profile, credentials, user_id=account.user_id,
                                 auth_url=account.auth_url, transport=transport)
         cipher = RecordCipher(account.user_id, lambda: vault.key, lambda: spaces.context)
-        return cls(account.user_id, vault, spaces, cipher, profile.data_dir)
+        return cls(account.user_id, vault, spaces, cipher, profile.data_dir,
+                   keyring_cache=cache is not None)
 
-    def start(self) -> None:
+    def start(self, *, offline: bool = False) -> None:
         """Blocking: unlock the vault (one try) and load the Spaces. Never raises for the
         server or the network: see `vault.state`/`vault.error`; Space failures are logged
-        and the cached Spaces stay."""
+        and the cached Spaces stay. `offline` ("Work offline"): no request at all; only the
+        opt-in keyring copy of the key is used."""
+        if offline:
+            if self.keyring_cache and self.vault.key is None and \
+                    KeyringKeyCache(self.data_dir, self.user_id).load() is not None:
+                self.vault.unlock()  # served from the keyring: no request
+            return
         state = self.vault.unlock()
         if state is VaultState.ERROR and self.vault.error is not None:
             log.warning("vault: %s", self.vault.error)
@@ -111,15 +119,16 @@ class AccountSession:
         except SpacesError as exc:
             log.warning("Spaces not refreshed (%s): %s", exc.reason, exc)
 
-    def on_demand_cipher(self) -> RecordCipher:
-        """A cipher for short commands: the first time a key is needed it runs `start()`
-        (one try), so commands that never touch an encrypted field make no request."""
+    def on_demand_cipher(self, *, offline: bool = False) -> RecordCipher:
+        """A cipher for short commands: the first time a key is needed it runs
+        `start(offline=offline)` (one try), so commands that never touch an encrypted field
+        make no request."""
         tried: list[bool] = []
 
         def key() -> MasterKey | None:
             if self.vault.key is None and not tried:
                 tried.append(True)
-                self.start()
+                self.start(offline=offline)
             return self.vault.key
 
         return RecordCipher(self.user_id, key, lambda: self.spaces.context)

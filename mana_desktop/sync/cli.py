@@ -237,10 +237,12 @@ def _sync_session(profile: Any, replica: Any, credentials: Any) -> Any:
 
 
 def _start_session(session: Any, profile: Any) -> None:
-    """Unlock and load the Spaces (blocking; none while working offline)."""
-    if profile.load_settings().work_offline:
+    """Unlock and load the Spaces (blocking; while working offline only the opt-in keyring
+    copy of the key, no request)."""
+    offline = bool(profile.load_settings().work_offline)
+    session.start(offline=offline)
+    if offline:
         return
-    session.start()
     if session.vault.state.value != "unlocked":
         _err(f"warning: {vault_line(session.vault)}")
 

@@ -141,9 +141,9 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any, Workbench]:
 
 def _account_cipher(profile: Any, settings: Any) -> Any:
     """The account's RecordCipher (sync.account.AccountSession), unlocking the vault and
-    loading the Spaces on first use (one try per command; none while working offline:
-    encrypted values then show as locked and writes that need the key are refused). None
-    when no account is signed in."""
+    loading the Spaces on first use (one try per command; while working offline only the
+    opt-in keyring copy of the key, no request: without it encrypted values show as locked
+    and writes that need the key are refused). None when no account is signed in."""
     if not (settings.server_url and settings.account_email and settings.user_id):
         return None
     from mana_desktop.sync.account import AccountSession
@@ -152,7 +152,7 @@ def _account_cipher(profile: Any, settings: Any) -> Any:
     session = AccountSession.open(profile, settings, Credentials(profile))
     if session is None:
         return None
-    return session.cipher if settings.work_offline else session.on_demand_cipher()
+    return session.on_demand_cipher(offline=bool(settings.work_offline))
 
 
 def _guard(args: argparse.Namespace, action: Any) -> int:

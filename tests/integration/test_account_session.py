@@ -206,3 +206,24 @@ def test_sync_once_with_a_zero_knowledge_vault_holds_back_and_says_why(
     assert "waiting for the encryption key" in capsys.readouterr().out
     with profile.open_replica() as replica:
         assert replica.pending_count() == 1 and replica.quarantined() == []
+
+
+def test_offline_start_makes_no_request_and_uses_only_the_keyring_copy(
+        reference_server: RunningServer, tmp_path: Path, keyring: MemoryKeyring) -> None:
+    profile, credentials = signed_in(reference_server, tmp_path)
+    requests: list[str] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        requests.append(request.url.path)
+        raise httpx.ConnectError("offline", request=request)
+
+    offline = httpx.MockTransport(refuse)
+    session = open_session(profile, credentials, transport=offline)
+    session.start(offline=True)  # opt-in off: stays locked, asks nobody
+    assert session.vault.state is VaultState.LOCKED and requests == []
+
+    profile.save_settings(profile.load_settings().model_copy(update={"vault_keyring_cache": True}))
+    open_session(profile, credentials).start()  # online once: the key goes to the keyring
+    cached = open_session(profile, credentials, transport=offline)
+    cached.start(offline=True)
+    assert cached.vault.state is VaultState.UNLOCKED and requests == []
