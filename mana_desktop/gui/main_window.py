@@ -240,13 +240,13 @@ class MainWindow(QMainWindow):
     def set_offline(self, on: bool) -> None:
         """Work offline: the engine stops talking to the server; changes wait in the outbox."""
         self.status_button.set_offline(on)
-        settings_page = self.pages.get("settings")
-        set_offline = getattr(settings_page, "set_offline", None)
-        if set_offline is not None:
-            set_offline(on)
         s = self.session
         if s.settings is not None:
             s.settings = copy_settings(s.settings, work_offline=on)
+        settings_page = self.pages.get("settings")
+        set_offline = getattr(settings_page, "set_offline", None)
+        if set_offline is not None:
+            set_offline(on)  # after the session's settings say so (Security reads them)
         engine, profile, settings = s.engine, s.profile, s.settings
 
         def job() -> None:

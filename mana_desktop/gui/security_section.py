@@ -140,11 +140,17 @@ class SecuritySection(QWidget):
         vault = self._vault()
         return None if vault is None else str(getattr(vault.state, "value", vault.state))
 
+    def _offline(self) -> bool:
+        return bool(getattr(self.session.settings, "work_offline", False))
+
     def update_buttons(self) -> None:
         state = self._state()
         vault = self._vault()
-        self.state_label.setText(state_words(state, getattr(vault, "error", None)))
-        keyed = state == "unlocked" and not self.busy
+        words = state_words(state, getattr(vault, "error", None))
+        if vault is not None and self._offline():
+            words += " " + translate("Security", "Working offline: go online to see or change these settings.")
+        self.state_label.setText(words)
+        keyed = state == "unlocked" and not self.busy and not self._offline()
         zk = getattr(self.info, "zero_knowledge", None)
         self.create_code.setEnabled(keyed and zk is not None)
         self.zk_on.setEnabled(keyed and zk is False)
@@ -157,7 +163,7 @@ class SecuritySection(QWidget):
             self._bound, self.info, self.fresh_code = vault, None, False
             self.zk_label.setText("—")
             self.code_label.setText("—")
-        if vault is None:
+        if vault is None or self._offline():  # offline: no requests, not even the status
             self.info = None
             self.zk_label.setText("—")
             self.code_label.setText("—")

@@ -152,9 +152,11 @@ class SettingsPage(QWidget):
         emit(self.sig_offline_toggled, on)
 
     def set_offline(self, on: bool) -> None:
+        """The window switched Work offline (settings already updated on the session)."""
         self.offline.blockSignals(True)
         self.offline.setChecked(on)
         self.offline.blockSignals(False)
+        self.security.refresh()
 
     def _save(self, *_: Any) -> None:
         settings = self.session.settings

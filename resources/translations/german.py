@@ -294,6 +294,8 @@ GERMAN.update({
     ("Security", "Mana's servers will hold a copy of your key again, so you can unlock without the recovery code. Turn off zero-knowledge?"):
         "Die Server von Mana bewahren dann wieder eine Kopie deines Schlüssels auf, sodass du ohne Wiederherstellungscode entsperren kannst. Zero-Knowledge ausschalten?",
     ("Security", "Can't unlock: {why}"): "Entsperren nicht möglich: {why}",
+    ("Security", "Working offline: go online to see or change these settings."):
+        "Offline-Modus: Geh online, um diese Einstellungen zu sehen oder zu ändern.",
     ("Spaces", "Active Space: new records go here"): "Aktiver Bereich: Neue Einträge landen hier",
     ("Spaces", "Personal"): "Persönlich",
     ("Spaces", "Spaces"): "Bereiche",

@@ -237,3 +237,22 @@ def test_dark_palette_dims_disabled_buttons() -> None:
     enabled = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.ButtonText)
     disabled = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText)
     assert disabled.lightnessF() < enabled.lightnessF() - 0.3
+
+
+def test_working_offline_makes_no_vault_requests(qtbot: Any, signed_in: tuple[Opened, Session]) -> None:
+    _opened, session = signed_in
+    page = unlocked_page(qtbot, session)
+    section = page.security
+    calls: list[str] = []
+    vault = section._vault()
+    real_info = vault.info
+    vault.info = lambda: calls.append("info") or real_info()
+    session.settings = session.settings.model_copy(update={"work_offline": True})
+    page.set_offline(True)
+    assert calls == [] and session.bridge.pending_jobs() == 0
+    assert "Working offline" in section.state_label.text() and section.zk_label.text() == "—"
+    assert not any(b.isEnabled() for b in (section.create_code, section.zk_on, section.zk_off))
+    session.settings = session.settings.model_copy(update={"work_offline": False})
+    page.set_offline(False)
+    qtbot.waitUntil(lambda: section.zk_label.text() == "off" and section.create_code.isEnabled(), timeout=WAIT)
+    assert calls == ["info"]
