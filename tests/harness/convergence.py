@@ -37,6 +37,7 @@ from typing import Any
 
 from tests.harness import checks
 from tests.harness.faultproxy import FaultProxy, Rule
+from tests.harness.memory import MemoryWatch
 
 ROOT = Path(__file__).resolve().parents[2]
 EMAIL, PASSWORD = "alice@example.com", "alice-password"
@@ -59,6 +60,10 @@ class Config:
     # runner stops planning so long runs stay linear (decisions continue on what is open).
     max_iterations: int = 300
     progress: bool = False
+    # Parent RSS (after malloc_trim) may rise at most this much from round N/2 to round N of
+    # the kill phase; None: measure and report only. See docs/faults.md for the figures.
+    max_rss_growth_mb: float | None = None
+    rss_rounds: int = 10
 
 
 @dataclass
@@ -68,6 +73,7 @@ class RunResult:
     violations: list[str] = field(default_factory=list)
     crashes: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    memory: MemoryWatch | None = None
 
     @property
     def ok(self) -> bool:
@@ -77,11 +83,42 @@ class RunResult:
         lines = [f"convergence run: {'OK' if self.ok else 'FAILED'} in {self.elapsed_s:.1f} s"]
         lines += [f"  {k:<22} {v}" for k, v in sorted(self.counts.items())]
         lines.append("  proxy: " + ", ".join(f"{k}={v}" for k, v in sorted(self.faults.items())))
+        if self.memory is not None:
+            lines += memory_report(self.memory)
         lines += [f"  CRASH {c}" for c in self.crashes[:10]]
         lines += [f"  VIOLATION {v}" for v in self.violations[:30]]
         if len(self.violations) > 30:
             lines.append(f"  ... {len(self.violations) - 30} more violations")
         return "\n".join(lines)
+
+
+def _mb(kb: int | None) -> str:
+    return "?" if kb is None else f"{kb / 1024:.0f} MB"
+
+
+def memory_report(watch: MemoryWatch) -> list[str]:
+    lines = [f"  peak RSS: parent {_mb(watch.parent_peak_kb)}, "
+             f"largest child {_mb(watch.child_peak_kb)}"]
+    halves = watch.halves()
+    if halves is not None:
+        mid, end = halves
+        lines.append(f"  parent RSS after {mid.kills} kills {_mb(mid.rss_kb)}, after {end.kills} "
+                     f"{_mb(end.rss_kb)} (growth {_mb(end.rss_kb - mid.rss_kb)}; "
+                     f"SQLite {_mb(mid.sqlite_kb)} -> {_mb(end.sqlite_kb)})")
+    return lines
+
+
+def rss_growth_violation(watch: MemoryWatch, bound_mb: float) -> str | None:
+    """A violation when parent RSS rose more than `bound_mb` from round N/2 to round N."""
+    halves = watch.halves()
+    if halves is None:
+        return None
+    mid, end = halves
+    growth_mb = (end.rss_kb - mid.rss_kb) / 1024
+    if growth_mb <= bound_mb:
+        return None
+    return (f"memory: the harness parent grew {growth_mb:.0f} MB between {mid.kills} and "
+            f"{end.kills} kill points (bound {bound_mb:.0f} MB): a leak per round")
 
 
 def _fault_rule(rng: random.Random) -> Rule:
@@ -203,6 +240,7 @@ class Harness:
         self.rng = random.Random(config.seed)
         self.lock = threading.Lock()
         self.result = RunResult()
+        self.memory = self.result.memory = MemoryWatch(config.kills, config.rss_rounds)
         self.clients: list[Client] = []
         self.server: Any = None
         self.runner: Any = None
@@ -300,9 +338,13 @@ class Harness:
                 return
             code = zygote.exited(pid, delay_roll * self.config.max_kill_delay_s)
             if code is None:
+                self.memory.child(pid)  # its peak so far; after the kill /proc forgets it
                 os.kill(pid, signal.SIGKILL)
                 code = zygote.exited(pid, READY_TIMEOUT_S)
                 self._count("kill_points")
+                with self.lock:
+                    kills = self.result.counts["kill_points"]
+                self.memory.kill_point(kills)
             elif code == 0:
                 self._count("natural_exits")
             else:
@@ -350,6 +392,7 @@ class Harness:
                    for c in self.clients]
         runner = threading.Thread(target=self._runner_loop, daemon=True)
         extra = [threading.Thread(target=self._progress_loop, daemon=True)] if self.config.progress else []
+        self.memory.start()
         for t in [*threads, runner, *extra]:
             t.start()
         for t in threads:
@@ -358,8 +401,13 @@ class Harness:
         runner.join(30)
         for c in self.clients:
             if c.zygote is not None:
+                self.memory.child(c.zygote.proc.pid)
                 c.zygote.close()
                 c.zygote = None
+        bound = self.config.max_rss_growth_mb
+        violation = None if bound is None else rss_growth_violation(self.memory, bound)
+        if violation is not None:
+            self.result.violations.append(violation)
 
     # -- quiesce and check ------------------------------------------------------------------------
     def _drain_one(self, client: Client) -> dict[str, Any]:
@@ -395,8 +443,8 @@ class Harness:
         from mana_desktop.store.profile import Profile
 
         keys = Profile(self.clients[0].data_dir).load_settings().subscription_pairs()
-        changes = checks.server_changes(self.server.url, self.server.token(EMAIL), keys)
-        merged = checks.replay(self.workdir / "replay.db", changes)
+        pages = checks.server_pages(self.server.url, self.server.token(EMAIL), keys)
+        merged = checks.replay(self.workdir / "replay.db", pages)
         try:
             want = checks.snapshot(merged, keys)
             self.result.counts["server_records"] = len(want)
@@ -428,6 +476,7 @@ class Harness:
             c.proxy.stop()
         if self.server is not None:
             self.server.stop()
+        self.memory.finish()
 
 
 def _server_row_count(db: Path) -> int:

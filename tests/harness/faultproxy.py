@@ -23,6 +23,10 @@ throws the answer away: the server did the work, the client thinks it failed. Th
 case that produces duplicates in a client that is not idempotent.
 
 `offline=True` makes the proxy reset every connection at once (a device going offline).
+
+Bookkeeping stays bounded on long runs: `counts()` is a running tally of every request, while
+`events()` keeps only the last `event_log` decisions (a 10,000-kill run makes millions of
+requests; a full event list was part of the harness's memory growth).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import re
 import socket
 import struct
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -43,6 +47,7 @@ Kind = Literal["latency", "drop", "reset", "status", "429", "truncate", "stall"]
 KINDS: tuple[str, ...] = ("latency", "drop", "reset", "status", "429", "truncate", "stall")
 MAX_HEAD = 64 * 1024
 READ_CHUNK = 64 * 1024
+EVENT_LOG = 10_000  # events() keeps this many of the latest decisions
 
 
 @dataclass
@@ -89,14 +94,17 @@ class Event:
 class FaultProxy:
     """The proxy; `with FaultProxy(host, port, seed=1) as proxy:` gives `proxy.url`."""
 
-    def __init__(self, upstream_host: str, upstream_port: int, *, seed: int = 0) -> None:
+    def __init__(
+        self, upstream_host: str, upstream_port: int, *, seed: int = 0, event_log: int = EVENT_LOG
+    ) -> None:
         self.upstream = (upstream_host, upstream_port)
         self._rng = random.Random(seed)
         self._rules: list[Rule] = []
         self._lock = threading.Lock()
         self._seen = threading.Condition(self._lock)  # notified on every request decided
         self._offline = False
-        self._events: list[Event] = []
+        self._events: deque[Event] = deque(maxlen=event_log)
+        self._counts: Counter[str] = Counter()
         self._seq = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -202,6 +210,7 @@ class FaultProxy:
         self._release = asyncio.Event()
 
     def events(self) -> list[Event]:
+        """The latest decisions, oldest first (at most `event_log` of them)."""
         with self._lock:
             return list(self._events)
 
@@ -211,16 +220,16 @@ class FaultProxy:
             return self._seen.wait_for(predicate, timeout)
 
     def counts(self) -> Counter[str]:
-        """How many requests got each fault ("forwarded" for untouched ones)."""
-        return Counter(e.fault or "forwarded" for e in self.events())
+        """How many requests got each fault ("forwarded" for untouched ones), since the start."""
+        with self._lock:
+            return Counter(self._counts)
 
     # -- decisions ----------------------------------------------------------------------------
     def _decide(self, method: str, target: str) -> Rule | str | None:
         with self._lock:
             self._seq += 1
             if self._offline:
-                self._events.append(Event(self._seq, method, target, "offline"))
-                self._seen.notify_all()
+                self._record(Event(self._seq, method, target, "offline"))
                 return "offline"
             chosen: Rule | None = None
             for rule in self._rules:
@@ -232,9 +241,14 @@ class FaultProxy:
                     chosen = rule
             if chosen is not None:
                 chosen.fired += 1
-            self._events.append(Event(self._seq, method, target, chosen.kind if chosen else None))
-            self._seen.notify_all()
+            self._record(Event(self._seq, method, target, chosen.kind if chosen else None))
             return chosen
+
+    def _record(self, event: Event) -> None:
+        """Log and count one decision (the lock is held) and wake `wait()`ers."""
+        self._events.append(event)
+        self._counts[event.fault or "forwarded"] += 1
+        self._seen.notify_all()
 
     # -- the asyncio side -------------------------------------------------------------------
     async def _listen(self) -> None:
