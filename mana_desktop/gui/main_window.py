@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
             settings.sig_language_changed.connect(self.sig_language_changed)
             settings.sig_sign_out.connect(self.sign_out)
             settings.sig_sign_in.connect(self.sign_in)
-            settings.sig_auth_url_changed.connect(self.rebuild_account)
+            settings.sig_auth_url_changed.connect(self._auth_url_changed)
             return settings
         inbox = InboxPage(self.session, None if page == "all" else page)
         inbox.sig_open_mission.connect(self.open_mission)
@@ -399,6 +399,10 @@ class MainWindow(QMainWindow):
         self._rebuilding = True
         s.run(lambda: rebuild(profile, replica, wb, vault, engine, forget=forget), self._account_rebuilt,
               self._rebuild_failed)  # fmt: skip
+
+    def _auth_url_changed(self) -> None:
+        if self.session.vault is not None:  # signed out: the next sign-in uses the address
+            self.rebuild_account()
 
     def _account_rebuilt(self, rebuilt: Any) -> None:
         self._rebuilding = False

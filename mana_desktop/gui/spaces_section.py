@@ -121,6 +121,8 @@ class SpacesSection(QWidget):
                 self.tree.addTopLevelItem(item)
                 if space.id == selected:
                     item.setSelected(True)
+        for column in range(self.tree.columnCount()):
+            self.tree.resizeColumnToContents(column)
         self.update_buttons()
 
     def selected_id(self) -> str | None:

@@ -26,7 +26,7 @@ def rows(page: SettingsPage) -> list[list[str]]:
 
 
 def test_spaces_listed_and_switching_moves_new_records(
-    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any  # noqa: F811
+    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any, artifacts_dir: Path  # noqa: F811
 ) -> None:
     family = reference_server.add_space("Family", "family", ["bob@example.com", "alice@example.com"])
     personal = reference_server.personal_space("alice@example.com")
@@ -61,6 +61,11 @@ def test_spaces_listed_and_switching_moves_new_records(
     assert stored is not None and stored.data["spaceId"] == family
     assert stored.data["title"] == "Family note"  # shared Spaces stay plaintext for co-members
     assert app.session.replica.get("notes", "notes", before).data["spaceId"] == personal
+    page.show_tab("account")
+    page.resize(900, 600)
+    image = page.grab().toImage()
+    assert not image.isNull()
+    image.save(str(artifacts_dir / "spaces-light.png"))
 
 
 def test_a_failed_switch_is_shown_in_words_and_keeps_the_active_space(
