@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import json
 import math
+from functools import partial
+from itertools import chain
 from typing import Any, Final
 
 import orjson
@@ -40,6 +42,8 @@ _DEL_TO_HIGH: Final = bytes.maketrans(b"\x7f", b"\x80")
 _OPTIONS: Final = (
     orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
+
+_encode_page: Final = partial(orjson.dumps, option=_OPTIONS)
 
 
 def loads(body: bytes | str) -> Any:
@@ -94,6 +98,34 @@ def dumps(value: Any) -> str:
     if floats and (b"0.0000" in out or _small_exponent(out) or not _finite(value)):
         return compact_json(value)
     return out.decode("ascii")
+
+
+def dumps_many(values: list[Any]) -> list[str]:
+    """`[dumps(v) for v in values]`, faster for a page of records: each check of `dumps` runs
+    once over the whole page (C code), and only the records it flags are encoded one by one."""
+    try:
+        outs = list(map(_encode_page, values))
+    except orjson.JSONEncodeError:
+        return list(map(dumps, values))
+    texts = list(map(bytes.decode, outs))  # orjson writes UTF-8: decoding cannot fail
+    if not b"".join(outs).translate(_DEL_TO_HIGH).isascii():
+        texts = [text if text.isascii() and "\x7f" not in text else compact_json(value)
+                 for text, value in zip(texts, values, strict=True)]
+    kinds: set[type] | frozenset[type]
+    if set(map(type, values)) != {dict}:
+        kinds = _CONTAINERS  # not records: look at each
+    else:
+        kinds = set(map(type, chain.from_iterable(map(dict.values, values))))
+    if float in kinds or not kinds.isdisjoint(_CONTAINERS):
+        for i, value in enumerate(values):
+            if _could_differ(value):
+                texts[i] = dumps(value)
+    return texts
+
+
+def _could_differ(value: Any) -> bool:
+    kind = type(value)
+    return kind is float or ((kind is dict or kind is list or kind is tuple) and _has_float(value))
 
 
 def _small_exponent(out: bytes) -> bool:

@@ -115,16 +115,30 @@ def _make_compact_json() -> Callable[[Any], str]:
 
 compact_json = _make_compact_json()
 _encode = compact_json
-# The previous actor and its JSON: a page repeats the same actor thousands of times. (Dict
-# equality treats 1 and True alike; actors hold strings, so that cannot mix up two actors.)
+# The previous actor and its JSON: a page repeats the same actor thousands of times.
 _last_actor: tuple[Any, str] = (None, "null")
+_STRINGS: Final[frozenset[type]] = frozenset({str})
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Whether two actors certainly encode to the same JSON text, cheaply.
+
+    Plain `==` is not enough: it ignores key order and takes 1 for True, which would let one
+    actor's cached JSON stand for another's. Actors are flat objects of strings; anything
+    else is only the same when it is the same object.
+    """
+    if a is b:
+        return True
+    if type(a) is not dict or type(b) is not dict or len(a) != len(b):
+        return False
+    return list(a.items()) == list(b.items()) and set(map(type, a.values())) <= _STRINGS
 
 
 def stamp_json(stamp: Stamp) -> str:
     global _last_actor
     at, origin, actor = stamp
     last = _last_actor  # one read: another thread may replace it meanwhile
-    if actor is not last[0] and actor != last[0]:
+    if not same_json(actor, last[0]):
         last = _last_actor = (actor, _encode(actor))
     origin_json = '"server-replay"' if origin == REPLAY else _encode(origin)
     return '["' + at + '",' + origin_json + "," + last[1] + "]"

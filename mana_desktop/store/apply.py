@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any, Final
 
 from mana_desktop.domain.changeset import ChangeSet
@@ -65,14 +66,11 @@ def _write_fast(
     conn: sqlite3.Connection, page: Page
 ) -> tuple[ChangeSet, list[Incoming], dict[Key, RecordState]]:
     """Insert the fast rows; changes whose record existed come back for the general path."""
-    rows = [row for row, _ in page.fast.values()]
+    rows = page.fast_rows()
     before = conn.total_changes
     conn.executemany(INSERT_NEW, rows)
     app = rows[0][0]
-    tables = {table for table, _ in page.fast}
-    changed: ChangeSet = {
-        (app, table): {rid for t, rid in page.fast if t == table} for table in tables
-    }
+    changed = _fast_keys(app, page)
     if conn.total_changes - before == len(rows):
         return changed, [], {}
     # Some records existed: those whose stored row differs from ours go the general way. A
@@ -89,6 +87,18 @@ def _write_fast(
             states[key] = state
             changed[(app, key[0])].discard(key[1])
     return changed, redo, states
+
+
+def _fast_keys(app: str, page: Page) -> ChangeSet:
+    """The keys of the fast rows as a change set (a page usually holds one collection)."""
+    rows = page.fast_rows()
+    tables = set(map(itemgetter(1), rows))
+    if len(tables) == 1:
+        return {(app, tables.pop()): set(map(itemgetter(2), rows))}
+    changed: ChangeSet = {}
+    for table, record_id in page.fast:
+        changed.setdefault((app, table), set()).add(record_id)
+    return changed
 
 
 # What storing a validated change can still raise: nesting deeper than the encoder allows,
@@ -168,7 +178,7 @@ def _one_by_one(
 def _apply(
     conn: sqlite3.Connection,
     app: str,
-    changes: Iterable[Any],
+    changes: list[Any],
     *,
     collection: str | None,
     cursor: str | None,
