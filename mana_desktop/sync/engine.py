@@ -34,6 +34,7 @@ import httpx
 from mana_desktop.domain.changeset import ChangeSet
 from mana_desktop.domain.timeutil import format_ms, format_nano, try_parse_instant, utc_now
 from mana_desktop.sync import check_times, persist
+from mana_desktop.sync.account import AccountMismatchError, check_profile_owner
 from mana_desktop.sync.backoff import FIRST_RETRY_S, Backoff
 from mana_desktop.sync.changes import earliest, latest
 from mana_desktop.sync.clock import ClockSkew
@@ -117,6 +118,7 @@ class SyncEngine:
         # Check times are persisted in the replica (check_times.py): loaded once, saved after
         # a full cycle for the collections checked, pulled initially or loaded in it.
         self._checks_loaded = False
+        self._owner_ok_for: str | None = None
         self._checks_to_save: set[tuple[str, str]] = set()
         self._skew_warned = False
 
@@ -367,6 +369,7 @@ class SyncEngine:
     async def _cycle_locked(self, client: SyncClient, report: SyncReport) -> None:
         if not self._server_url:
             raise SignedOutError("No server configured: run `mana-desktop login` first.")
+        await asyncio.to_thread(self._check_owner)
         if self._pull_all:
             await asyncio.to_thread(self._reload_settings)
         if self._pull_all or self._pull_keys:
@@ -395,6 +398,19 @@ class SyncEngine:
                 raise
         if full and self._checks_to_save:
             await asyncio.to_thread(self._save_check_times)
+
+    def _check_owner(self) -> None:
+        """One account per replica: never pull or push for an account other than the one
+        whose records and unsent changes the replica holds (e.g. a sign-in that skipped
+        `check_profile_owner`). Checked until it passes once per signed-in user."""
+        user_id = self.profile.load_settings().user_id
+        if not user_id or user_id == self._owner_ok_for:
+            return
+        try:
+            check_profile_owner(self.replica, user_id)
+        except AccountMismatchError as exc:
+            raise SignedOutError(str(exc)) from None
+        self._owner_ok_for = user_id
 
     def _load_check_times(self) -> None:
         """Take over recent checks of earlier engines (other processes) on this replica."""

@@ -215,3 +215,23 @@ def test_an_empty_replica_changes_owner(
     assert login(reference_server, tmp_path, BOB, monkeypatch=monkeypatch) == 0
     with Profile(tmp_path).open_replica() as replica:
         assert replica.setting(OWNER_SETTING) == reference_server.users[BOB]
+
+
+def test_the_engine_refuses_a_replica_of_another_account(
+        reference_server: RunningServer, tmp_path: Path) -> None:
+    from mana_desktop.sync.engine import SyncEngine
+
+    profile = Profile(tmp_path)
+    with profile.open_replica() as replica:
+        replica.set_setting(OWNER_SETTING, "someone-else")
+        with replica.write() as tx:
+            tx.insert("todo", "tasks", {"title": "theirs"}, actor={"kind": "user"})
+    credentials = Credentials(profile)  # signs in without the check (as an old GUI would)
+    credentials.login(reference_server.url, ALICE, PASSWORDS[ALICE])
+    with profile.open_replica() as replica:
+        engine = SyncEngine(profile, replica, credentials, live=False, backoff_base=0.01)
+        report = engine.run_once()
+        assert not report.ok and report.requests == 0 and report.pushed == 0
+        status = engine.status()
+        assert status.state == "signed-out" and "another account" in (status.last_error or "")
+        assert replica.pending_count() == 1
