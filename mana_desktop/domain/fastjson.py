@@ -21,8 +21,10 @@ Enum member, which the stdlib refuses, orjson writes as its string or value.
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
+from collections.abc import Sequence
 from functools import partial
 from itertools import chain
 from typing import Any, Final
@@ -38,6 +40,7 @@ _DIGITS_TO_ZERO: Final = bytes.maketrans(b"123456789", b"000000000")
 _LONG_RUN: Final = b"0" * 19
 _CONTAINERS: Final = frozenset({dict, list, tuple})
 _DEL_TO_HIGH: Final = bytes.maketrans(b"\x7f", b"\x80")
+_PAGE_MAP: Final = bytes.maketrans(b"\x7f123456789", b"\x80000000000")
 # Types the stdlib refuses or writes through their base class: orjson must refuse them too.
 _OPTIONS: Final = (
     orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
@@ -100,27 +103,49 @@ def dumps(value: Any) -> str:
     return out.decode("ascii")
 
 
-def dumps_many(values: list[Any]) -> list[str]:
+def dumps_many(values: Sequence[Any]) -> list[str]:
     """`[dumps(v) for v in values]`, faster for a page of records: each check of `dumps` runs
-    once over the whole page (C code), and only the records it flags are encoded one by one."""
+    once over the whole page's output (C code), and only what it flags is looked at closer."""
     try:
         outs = list(map(_encode_page, values))
     except orjson.JSONEncodeError:
         return list(map(dumps, values))
+    page = b"".join(outs)
     texts = list(map(bytes.decode, outs))  # orjson writes UTF-8: decoding cannot fail
-    if not b"".join(outs).translate(_DEL_TO_HIGH).isascii():
-        texts = [text if text.isascii() and "\x7f" not in text else compact_json(value)
-                 for text, value in zip(texts, values, strict=True)]
-    kinds: set[type] | frozenset[type]
-    if set(map(type, values)) != {dict}:
-        kinds = _CONTAINERS  # not records: look at each
-    else:
-        kinds = set(map(type, chain.from_iterable(map(dict.values, values))))
-    if float in kinds or not kinds.isdisjoint(_CONTAINERS):
-        for i, value in enumerate(values):
-            if _could_differ(value):
-                texts[i] = dumps(value)
+    mapped = page.translate(_PAGE_MAP)  # DEL made non-ASCII, every digit a 0
+    if not mapped.isascii():
+        texts = list(map(_ascii_escaped, texts))
+    # Where orjson writes a float unlike the stdlib, its output shows it: `0.0000`, `<digit>e-`,
+    # or `null` for NaN/Infinity. Without any of them every text is already right.
+    if b"0e-" in mapped or b"0.0000" in page or b"null" in page:
+        kinds: set[type] | frozenset[type] = _CONTAINERS  # not records: look at each
+        if set(map(type, values)) == {dict}:
+            kinds = set(map(type, chain.from_iterable(map(dict.values, values))))
+        if float in kinds or not kinds.isdisjoint(_CONTAINERS):
+            for i, value in enumerate(values):
+                if _could_differ(value):
+                    texts[i] = dumps(value)
     return texts
+
+
+def _ascii_escaped(text: str) -> str:
+    """orjson's text with the stdlib's ASCII escapes: non-ASCII and DEL occur only inside
+    strings, where the stdlib writes each UTF-16 unit as a lowercase `\\uXXXX`."""
+    if text.isascii():
+        return text.replace("\x7f", "\\u007f") if "\x7f" in text else text
+    return text.encode("ascii", _ESCAPE_ERRORS).decode("ascii").replace("\x7f", "\\u007f")
+
+
+def _escape_run(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: `\\uXXXX` escapes (surrogate pairs above the BMP), as the stdlib."""
+    assert isinstance(error, UnicodeEncodeError)
+    units = error.object[error.start : error.end].encode("utf-16-be", "surrogatepass")
+    hexes = units.hex()
+    return "".join(["\\u" + hexes[i : i + 4] for i in range(0, len(hexes), 4)]), error.end
+
+
+_ESCAPE_ERRORS: Final = "mana-json-ascii"
+codecs.register_error(_ESCAPE_ERRORS, _escape_run)
 
 
 def _could_differ(value: Any) -> bool:

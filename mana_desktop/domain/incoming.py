@@ -10,7 +10,9 @@ a newer schema version than we understand.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from itertools import repeat
+from operator import eq
 from typing import Any, Final
 
 from mana_desktop.domain.lww import CANON_EPOCH, INTERNAL_KEYS, canon_at
@@ -226,29 +228,50 @@ def is_valid_change(raw: object) -> bool:
 
 
 class InsertColumns:
-    """A page of plain inserts, read column by column (see `plain_insert_columns`)."""
+    """A page of plain inserts, read column by column (see `plain_insert_columns`).
 
-    __slots__ = ("actors", "datas", "event_ids", "ids", "tables")
+    Columns hold None where a change (or record) lacks the field.
+    """
 
-    def __init__(self, tables: list[str], ids: list[str], datas: list[dict[str, Any]],
-                 event_ids: list[str | None], actors: list[Any]) -> None:
-        self.tables = tables
-        self.ids = ids
-        self.datas = datas
-        self.event_ids = event_ids
-        self.actors = actors
+    __slots__ = ("actors", "data_columns", "datas", "event_ids", "ids", "tables")
+
+    def __init__(self, columns: dict[str, list[Any]], data_columns: dict[str, list[Any]]) -> None:
+        self.tables: list[str] = columns["table"]
+        self.ids: list[str] = columns["id"]
+        self.datas: list[dict[str, Any]] = columns["data"]
+        self.event_ids: list[str | None] = columns["eventId"]
+        self.actors: list[Any] = columns["actor"]
+        self.data_columns = data_columns
+
+    def insert_times(self) -> list[str]:
+        """`insert_time` of every record, column-wise when every record's stamp is one field."""
+        for name in ("updatedAt", "createdAt"):
+            texts = self.data_columns[name]
+            kinds = set(map(type, texts))
+            if kinds == {_NONE}:
+                continue  # no record has it
+            if kinds == {str}:
+                times = list(map(canon_at, texts))
+                if None not in times:
+                    return times  # type: ignore[return-value]
+            break  # a mix, or not instants: record by record
+        return list(map(insert_time, self.datas))
 
 
 _NONE: Final = type(None)
-_OPTIONAL_STRINGS: Final = ("spaceId", "origin")
+_INT_OR_NONE: Final[frozenset[type]] = frozenset({int, _NONE})
+_ENVELOPE: Final = ("op", "table", "id", "data", "eventId", "spaceId", "origin", "actor", "schemaVersion")
+_RECORD: Final = ("id", "updatedAt", "createdAt", "deletedAt")
 
 
-def _column(rows: list[dict[str, Any]], name: str) -> list[Any]:
-    return list(map(dict.get, rows, repeat(name)))
+def _columns(rows: Sequence[dict[str, Any]], names: Iterable[str]) -> dict[str, list[Any]]:
+    """One list per name (None where a row lacks it): one C pass per column."""
+    return {name: list(map(dict.get, rows, repeat(name))) for name in names}
 
 
-def _keys_ok(values: list[str]) -> bool:
+def _keys_ok(values: Iterable[str]) -> bool:
     """`_bad_key` for a whole column: non-empty printable strings of bounded length."""
+    values = list(values)
     return (
         set(map(type, values)) == {str}
         and min(map(len, values)) > 0 and max(map(len, values)) <= MAX_ID_LENGTH
@@ -261,50 +284,33 @@ def plain_insert_columns(changes: list[Any]) -> InsertColumns | None:
 
     The same checks as `plain_insert`, run column by column over the whole page: each is one
     pass of C code (`map`, `set`, `all`), where `plain_insert` costs a dozen Python-level
-    operations per change. A bulk (initial) sync is made of such pages. Any page with one
-    change that fails a check returns None and goes change by change, so this may be strict
-    but never more lenient than `plain_insert` (a property test holds the two together).
+    operations per change. A bulk (initial) sync is made of such pages. A page with one
+    change that fails a check returns None and goes change by change (a property test holds
+    this to `plain_insert`).
     """
     try:
         if not changes or set(map(type, changes)) != {dict}:
             return None
-        if not all(PLAIN_INSERT_KEYS.issuperset(shape) for shape in set(map(tuple, changes))):
+        if not all(map(PLAIN_INSERT_KEYS.issuperset, changes)):
             return None
-        if set(_column(changes, "op")) != {"insert"}:
+        columns = _columns(changes, _ENVELOPE)
+        if set(columns["op"]) != {"insert"} or not _keys_ok(set(columns["table"])):
             return None
-        tables, ids, datas = (_column(changes, n) for n in ("table", "id", "data"))
-        if not (_keys_ok(tables) and _keys_ok(ids) and set(map(type, datas)) == {dict}):
+        if not _keys_ok(columns["id"]) or set(map(type, columns["data"])) != {dict}:
             return None
-        if _column(datas, "id") != ids or any(
-            any(map(dict.__contains__, datas, repeat(name))) for name in INTERNAL_KEYS
-        ):
+        if not all(set(map(type, columns[name])) <= _STR_OR_NONE for name in ("eventId", "spaceId", "origin")):
             return None
-        event_ids = _column(changes, "eventId")
-        if not set(map(type, event_ids)) <= _STR_OR_NONE or not all(
-            set(map(type, _column(changes, name))) <= _STR_OR_NONE for name in _OPTIONAL_STRINGS
-        ):
-            return None
-        actors = _column(changes, "actor")
-        versions = _column(changes, "schemaVersion")
-        if not set(map(type, actors)) <= _DICT_OR_NONE or not set(map(type, versions)) <= {int, _NONE}:
+        versions = columns["schemaVersion"]
+        if not set(map(type, columns["actor"])) <= _DICT_OR_NONE or not set(map(type, versions)) <= _INT_OR_NONE:
             return None
         if max(set(versions) - {None}, default=0) > SUPPORTED_SCHEMA:
             return None
+        datas = columns["data"]
+        if any(any(map(dict.__contains__, datas, repeat(name))) for name in INTERNAL_KEYS):
+            return None
+        data_columns = _columns(datas, _RECORD)
+        if not all(map(eq, data_columns["id"], columns["id"])):
+            return None
     except TypeError:  # an unhashable value where a string belongs: not a plain insert
         return None
-    return InsertColumns(tables, ids, datas, event_ids, actors)
-
-
-def insert_times(datas: list[dict[str, Any]]) -> list[str]:
-    """`insert_time` of every record, column-wise when every record's stamp is one field."""
-    for name in ("updatedAt", "createdAt"):
-        texts = _column(datas, name)
-        kinds = set(map(type, texts))
-        if kinds == {str}:
-            times = list(map(canon_at, texts))
-            if None not in times:
-                return times  # type: ignore[return-value]
-            break
-        if kinds != {_NONE}:
-            break  # a mix: record by record
-    return list(map(insert_time, datas))
+    return InsertColumns(columns, data_columns)

@@ -6,10 +6,10 @@ stamp for the whole record); everything else becomes an `Incoming` for the gener
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from itertools import compress, repeat
-from operator import eq, is_not
+from operator import add, eq, is_not
 from typing import Any, Final
 
 from mana_desktop.domain.fastjson import dumps as fast_dumps
@@ -17,7 +17,6 @@ from mana_desktop.domain.fastjson import dumps_many
 from mana_desktop.domain.incoming import (
     Incoming,
     insert_time,
-    insert_times,
     parse_change,
     plain_insert,
     plain_insert_columns,
@@ -37,24 +36,40 @@ class Page:
     """One page split into fast rows and general changes, after validation and de-duplication."""
 
     def __init__(self) -> None:
-        self.fast: dict[Key, tuple[Row, dict[str, Any]]] = {}  # key -> (row, raw change)
+        self._fast: dict[Key, tuple[Row, dict[str, Any]]] | None = {}  # key -> (row, raw change)
         self.slow: list[Incoming] = []
         self.slow_keys: set[Key] = set()
         self.drops: list[tuple[Any, str]] = []
         self.event_ids: list[str] = []
         self.duplicates = 0
         self.future: dict[Key, str] = {}  # records stamped far in the future -> that stamp
-        self.rows: list[Row] | None = None  # the fast rows in page order, when built at once
+        # A whole page built at once keeps its columns; `fast` is made from them when asked.
+        self._rows: list[Row] | None = None
+        self._keys: list[Key] = []
+        self._raws: list[Any] = []
+
+    @property
+    def fast(self) -> dict[Key, tuple[Row, dict[str, Any]]]:
+        if self._fast is None:
+            self._fast = dict(zip(self._keys, zip(self.fast_rows(), self._raws, strict=True), strict=True))
+        return self._fast
+
+    def set_rows(self, tables: Sequence[str], ids: Sequence[str], rows: list[Row], raws: list[Any]) -> None:
+        self._fast, self._rows, self._raws = None, rows, raws
+        self._keys = list(zip(tables, ids, strict=True))
 
     def fast_rows(self) -> list[Row]:
-        if self.rows is None:
-            self.rows = [row for row, _ in self.fast.values()]
-        return self.rows
+        if self._rows is None:
+            self._rows = [row for row, _ in self.fast.values()]
+        return self._rows
+
+    def fast_count(self) -> int:
+        return len(self._rows) if self._fast is None and self._rows is not None else len(self.fast)
 
     def take_slow(self, change: Incoming) -> None:
         key = (change.table, change.id)
         earlier = self.fast.pop(key, None)
-        self.rows = None
+        self._rows = None
         if earlier is not None:  # a second change to the same record: both go the general way
             parsed = parse_change(earlier[1])
             assert not isinstance(parsed, str)
@@ -80,34 +95,31 @@ def _whole_page(app: str, changes: list[Any], events: EventMemory | None, horizo
     columns = plain_insert_columns(changes)
     if columns is None:
         return None
-    keys = list(zip(columns.tables, columns.ids, strict=True))
-    if len(set(keys)) != len(keys):
+    tables, ids, count = columns.tables, columns.ids, len(changes)
+    if len(set(ids) if len(set(tables)) == 1 else set(zip(tables, ids, strict=True))) != count:
         return None  # a record changed twice: the general path merges them
     present = map(is_not, columns.event_ids, repeat(None))
     event_ids: list[str] = list(compress(columns.event_ids, present))  # type: ignore[arg-type]
     known = events.ids if events is not None else None
     if known is not None and (len(set(event_ids)) != len(event_ids) or not known.isdisjoint(event_ids)):
         return None  # duplicates: counted and skipped one by one
-    datas = columns.datas
-    times = insert_times(datas)
+    times = columns.insert_times()
     metas = _insert_metas(times, columns.actors)
-    deleted = _column(datas, "deletedAt")
-    if set(map(type, deleted)) != {type(None)}:
+    texts = dumps_many(columns.datas)
+    deleted = columns.data_columns["deletedAt"]
+    if set(map(type, deleted)) == {type(None)}:  # no tombstones: rows without deleted_at
+        rows: list[Row] = list(zip(repeat(app, count), tables, ids, texts, metas, strict=True))
+    else:
         deleted = [d if type(d) is str and d else None for d in deleted]
-    rows = list(zip(repeat(app, len(keys)), columns.tables, columns.ids, dumps_many(datas), metas, deleted, strict=True))
+        rows = list(zip(repeat(app, count), tables, ids, texts, metas, deleted, strict=True))
     page = Page()
-    page.fast = dict(zip(keys, zip(rows, changes, strict=True), strict=True))
-    page.rows = rows
+    page.set_rows(tables, ids, rows, changes)
     if known is not None:
         known.update(event_ids)
         page.event_ids = event_ids
     if max(times) > horizon:
-        page.future = {key: at for key, at in zip(keys, times, strict=True) if at > horizon}
+        page.future = {(t, i): at for t, i, at in zip(tables, ids, times, strict=True) if at > horizon}
     return page
-
-
-def _column(rows: list[dict[str, Any]], name: str) -> list[Any]:
-    return list(map(dict.get, rows, repeat(name)))
 
 
 def _insert_metas(times: list[str], actors: list[Any]) -> list[str]:
@@ -115,7 +127,7 @@ def _insert_metas(times: list[str], actors: list[Any]) -> list[str]:
     first = actors[0]
     if _all_same_json(first, actors):
         tail = '","server-replay",' + dumps(first) + "]}"
-        return ['{"u":["' + at + tail for at in times]
+        return list(map(add, map('{"u":["'.__add__, times), repeat(tail)))
     metas = []
     last_actor: Any = None
     last_json = "null"
@@ -126,16 +138,16 @@ def _insert_metas(times: list[str], actors: list[Any]) -> list[str]:
     return metas
 
 
-def _all_same_json(first: Any, actors: list[Any]) -> bool:
+def _all_same_json(first: Any, actors: Sequence[Any]) -> bool:
     """`same_json(first, a)` for every actor, in C passes (see `domain.lww.same_json`)."""
     if first is None:
-        return actors.count(None) == len(actors)
+        return set(map(type, actors)) == {type(None)}
     if type(first) is not dict or set(map(type, actors)) != {dict}:
         return False
     if not set(map(type, first.values())) <= {str}:
         return False  # JSON of anything but strings is compared by identity only
-    items = list(first.items())
-    return all(map(eq, map(list, map(dict.items, actors)), repeat(items)))
+    # Equal dicts with the same key order: the same JSON (all values are strings).
+    return all(map(eq, actors, repeat(first))) and len(set(map(tuple, actors))) == 1
 
 
 def _change_by_change(
