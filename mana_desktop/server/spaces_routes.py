@@ -118,11 +118,15 @@ def organization_routes(service: SyncService) -> list[BaseRoute]:
             return json_response(None)
         if not isinstance(org_id, str):
             return _error(400, "VALIDATION_ERROR", "organizationId must be a string or null")
-        full = _full_organization(service, org_id)
-        if full is None:
-            return _error(*ORG_NOT_FOUND)
+        # Membership first, as Better Auth: an unknown id and another user's Space get the
+        # same 403, so a caller cannot probe which ids exist. Like upstream, the refused
+        # call also clears the caller's active organization.
         if orgs.role(org_id, who.user_id) is None:
+            orgs.set_active(who.holder, None)
             return _not_member()
+        full = _full_organization(service, org_id)
+        if full is None:  # a membership row without its organization (not made by us)
+            return _error(*ORG_NOT_FOUND)
         orgs.set_active(who.holder, org_id)
         return json_response(full)
 
@@ -139,8 +143,8 @@ def organization_routes(service: SyncService) -> list[BaseRoute]:
         org_id = request.query_params.get("organizationId") or orgs.active(who.holder)
         if org_id is None:
             return _error(*NO_ACTIVE)
-        if orgs.organization(org_id) is None:
-            return _error(*ORG_NOT_FOUND)
+        # Membership only (upstream has no existence check here): unknown ids get the same
+        # 403 as other users' Spaces.
         if orgs.role(org_id, who.user_id) is None:
             return _not_member("YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION")
         members = [m.public() for m in orgs.members(org_id)]

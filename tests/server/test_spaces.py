@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 import httpx
 import pytest
@@ -171,22 +172,42 @@ def test_set_active_refuses_unknown_ids_and_non_members(reference_server: Runnin
     server = reference_server
     bobs = server.personal_space(BOB)
     with httpx.Client(base_url=server.url, timeout=10, headers=bearer(server, ALICE)) as client:
-        unknown = client.post(ORG + "set-active", json={"organizationId": "no-such-org"})
-        assert unknown.status_code == 400
-        assert unknown.json() == {
-            "code": "ORGANIZATION_NOT_FOUND", "message": "Organization not found",
-        }  # fmt: skip
         foreign = client.post(ORG + "set-active", json={"organizationId": bobs})
         assert foreign.status_code == 403
-        assert foreign.json()["code"] == "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"
+        assert foreign.json() == {
+            "code": "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION",
+            "message": "User is not a member of the organization",
+        }  # fmt: skip
+        # An id that does not exist gets the very same answer (no probing for ids).
+        unknown = client.post(ORG + "set-active", json={"organizationId": "no-such-org"})
+        assert (unknown.status_code, unknown.json()) == (403, foreign.json())
         members = client.get(ORG + "list-members", params={"organizationId": bobs})
         assert members.status_code == 403
-        assert members.json()["code"] == "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION"
+        assert members.json() == {
+            "code": "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION",
+            "message": "You are not a member of this organization",
+        }  # fmt: skip
+        nobody = client.get(ORG + "list-members", params={"organizationId": "no-such-org"})
+        assert (nobody.status_code, nobody.json()) == (403, members.json())
         bad = client.post(ORG + "set-active", content=b"[1]")
         assert bad.status_code == 400 and bad.json()["code"] == "VALIDATION_ERROR"
         huge = client.post(ORG + "set-active", content=b" " * 100_000)
         assert huge.status_code == 400 and huge.json()["code"] == "VALIDATION_ERROR"
         assert client.get(ORG + "get-active-member").status_code == 400  # nothing changed
+
+
+def test_a_refused_set_active_clears_the_active_org(reference_server: RunningServer) -> None:
+    """Better Auth unsets the active organization when set-active is refused."""
+    server = reference_server
+    personal = server.personal_space(ALICE)
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        login(client, ALICE, "alice-password")
+        assert client.post(ORG + "set-active", json={"organizationId": personal}).status_code == 200
+        assert client.get(ORG + "get-active-member").status_code == 200
+        refused = client.post(ORG + "set-active", json={"organizationId": "no-such-org"})
+        assert refused.status_code == 403
+        none = client.get(ORG + "get-active-member")
+        assert none.status_code == 400 and none.json()["code"] == "NO_ACTIVE_ORGANIZATION"
 
 
 def test_bearer_callers_share_one_active_org_per_user(reference_server: RunningServer) -> None:
@@ -215,6 +236,51 @@ def test_organization_routes_need_a_session_or_token(reference_server: RunningSe
     with httpx.Client(base_url=server.url, timeout=10) as client:
         bad_jwt = client.get(ORG + "list", headers={"Authorization": "Bearer nope"})
         assert bad_jwt.status_code == 401
+
+
+def _cookie(client: httpx.Client) -> str:
+    return unquote(client.cookies["mana.session_token"])
+
+
+def test_a_cookie_mac_of_one_session_does_not_sign_another(
+    reference_server: RunningServer,
+) -> None:
+    server = reference_server
+    with (
+        httpx.Client(base_url=server.url, timeout=10) as ann,
+        httpx.Client(base_url=server.url, timeout=10) as bob,
+    ):
+        login(ann, ALICE, "alice-password")
+        login(bob, BOB, "bob-password")
+        ann_token, _, ann_mac = _cookie(ann).rpartition(".")
+        bob_token, _, bob_mac = _cookie(bob).rpartition(".")
+        with httpx.Client(base_url=server.url, timeout=10) as forger:
+            forger.cookies.set("mana.session_token", quote(f"{ann_token}.{ann_mac}"))
+            assert forger.get(ORG + "list").status_code == 200  # a real pair works
+            forger.cookies.clear()
+            for token, mac in ((bob_token, ann_mac), (ann_token, bob_mac)):
+                forger.cookies.set("mana.session_token", quote(f"{token}.{mac}"))
+                answer = forger.get(ORG + "list")
+                assert answer.status_code == 401, (token, mac)
+                assert answer.json() == {"code": "UNAUTHORIZED", "message": "Unauthorized"}
+                assert forger.post("/api/v1/auth/refresh").status_code == 401
+                assert forger.get("/api/auth/token").status_code == 401
+
+
+def test_a_revoked_sessions_signed_cookie_is_refused(reference_server: RunningServer) -> None:
+    server = reference_server
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        login(client, ALICE, "alice-password")
+        cookie = _cookie(client)  # validly signed by the server
+        with httpx.Client(base_url=server.url, timeout=10) as copy:
+            copy.cookies.set("mana.session_token", quote(cookie))
+            assert copy.get(ORG + "list").status_code == 200  # the copy works while alive
+        assert client.post("/api/v1/auth/logout").status_code == 200
+    with httpx.Client(base_url=server.url, timeout=10) as replay:
+        replay.cookies.set("mana.session_token", quote(cookie))
+        assert replay.get(ORG + "list").status_code == 401
+        assert replay.post("/api/v1/auth/refresh").status_code == 401
+        assert replay.get("/api/auth/token").status_code == 401
 
 
 def test_refresh_with_cookie_and_logout_ends_the_session(reference_server: RunningServer) -> None:
