@@ -24,6 +24,7 @@ from mana_desktop.store.replica import Replica
 
 AREA = "store"
 PAGE = 1000
+ATTEMPTS = 5
 COLLECTIONS = [("todo", "tasks"), ("todo", "projects"), ("calendar", "events"),
                ("notes", "notes"), ("habits", "habitLogs")]
 ACTOR = {"kind": "user", "principalId": "u-1", "displayName": "Till"}
@@ -112,7 +113,7 @@ def floor_apply(path: Path, pages: list[list[tuple[Any, ...]]]) -> tuple[float, 
 def bench_apply(total: int, tmp: Path) -> list[Result]:
     pages = make_pages(total)
     ours, floor = [], []
-    for attempt in range(3):  # best of three, interleaved: the machine is shared and noisy
+    for attempt in range(ATTEMPTS):  # best of N for both sides, interleaved: the machine is noisy
         path = tmp / f"apply-{attempt}.db"
         with Replica.open(path) as replica:
             ours.append(apply_all(replica, pages))

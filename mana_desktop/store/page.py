@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from itertools import compress, repeat
-from operator import add, eq, is_not
+from operator import eq, is_not
 from typing import Any, Final
 
 from mana_desktop.domain.fastjson import dumps as fast_dumps
@@ -45,18 +45,18 @@ class Page:
         self.future: dict[Key, str] = {}  # records stamped far in the future -> that stamp
         # A whole page built at once keeps its columns; `fast` is made from them when asked.
         self._rows: list[Row] | None = None
-        self._keys: list[Key] = []
-        self._raws: list[Any] = []
+        self._columns: tuple[Sequence[str], Sequence[str], list[Any]] = ((), (), [])
 
     @property
     def fast(self) -> dict[Key, tuple[Row, dict[str, Any]]]:
         if self._fast is None:
-            self._fast = dict(zip(self._keys, zip(self.fast_rows(), self._raws, strict=True), strict=True))
+            tables, ids, raws = self._columns
+            keys = zip(tables, ids, strict=True)
+            self._fast = dict(zip(keys, zip(self.fast_rows(), raws, strict=True), strict=True))
         return self._fast
 
     def set_rows(self, tables: Sequence[str], ids: Sequence[str], rows: list[Row], raws: list[Any]) -> None:
-        self._fast, self._rows, self._raws = None, rows, raws
-        self._keys = list(zip(tables, ids, strict=True))
+        self._fast, self._rows, self._columns = None, rows, (tables, ids, raws)
 
     def fast_rows(self) -> list[Row]:
         if self._rows is None:
@@ -127,7 +127,7 @@ def _insert_metas(times: list[str], actors: list[Any]) -> list[str]:
     first = actors[0]
     if _all_same_json(first, actors):
         tail = '","server-replay",' + dumps(first) + "]}"
-        return list(map(add, map('{"u":["'.__add__, times), repeat(tail)))
+        return ['{"u":["' + at + tail for at in times]
     metas = []
     last_actor: Any = None
     last_json = "null"
