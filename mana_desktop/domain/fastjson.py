@@ -11,8 +11,11 @@ is dropped and journalled) is byte for byte what the stdlib path produces:
   64 bits, non-string keys and deep nesting (we then encode with the stdlib, which raises or
   escapes as before); it writes UTF-8 where we escape to ASCII, NaN/Infinity as `null` where
   we refuse them, small floats (below 1e-4) without an exponent or with a one-digit one, and
-  DEL unescaped. Output with non-ASCII bytes or DEL is re-encoded with the stdlib; so is a
-  value holding a float when its output has a small-float shape or the float is not finite.
+  DEL unescaped. Non-ASCII characters and DEL (only ever inside strings) get the stdlib's
+  `\\uXXXX` escapes afterwards; a value holding a float whose output has a small-float shape,
+  or a float that is not finite, is encoded by the stdlib.
+- `dumps_many` encodes a page of records with the same result, running those checks once over
+  the whole page's output.
 
 Not JSON values (only Python callers could pass them): datetimes, dataclasses and subclasses
 of str/int/dict/list go to the stdlib (which raises or writes them as before); a UUID or an
@@ -93,13 +96,13 @@ def dumps(value: Any) -> str:
         out = orjson.dumps(value, option=_OPTIONS)
     except orjson.JSONEncodeError:
         return compact_json(value)
-    # DEL becomes non-ASCII here, so one test finds both what we escape and orjson does not.
-    if not out.translate(_DEL_TO_HIGH).isascii():
-        return compact_json(value)
     kind = type(value)
     floats = kind is float or ((kind is dict or kind is list or kind is tuple) and _has_float(value))
     if floats and (b"0.0000" in out or _small_exponent(out) or not _finite(value)):
         return compact_json(value)
+    # DEL becomes non-ASCII here, so one test finds both what we escape and orjson does not.
+    if not out.translate(_DEL_TO_HIGH).isascii():
+        return _ascii_escaped(out.decode())
     return out.decode("ascii")
 
 
