@@ -15,13 +15,19 @@ pytest.importorskip("mana_desktop.server.runner", reason="the mission runner has
 
 from tests.harness.convergence import Config, run
 
+# The parent's RSS may rise this much from kill point 100 to 200 (measured: a few MB with the
+# server's reader leak still in; see docs/faults.md). More is a leak per round: it fails.
+RSS_GROWTH_BOUND_MB = 64.0
+
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_converges_after_200_kill_points(tmp_path: Path) -> None:
-    result = run(Config(clients=3, kills=200, seed=7), tmp_path)
+    result = run(Config(clients=3, kills=200, seed=7, max_rss_growth_mb=RSS_GROWTH_BOUND_MB),
+                 tmp_path)
     print(result.report())
     assert result.ok, result.report()
+    assert result.memory is not None and result.memory.halves() is not None
     assert result.counts["kill_points"] >= 200
     assert result.counts["edits"] > 0
     assert result.counts["server_records"] > 0

@@ -19,7 +19,7 @@ from tests.harness.convergence import rss_growth_violation
 from tests.harness.faultproxy import FaultProxy
 from tests.harness.memory import MemoryWatch, Sample, settled_rss_kb, status_kb
 
-SHORT_RUN_GROWTH_MB = 24.0
+SHORT_RUN_GROWTH_MB = 16.0  # measured 3-4 MB from kill 20 to 40
 
 
 def test_rss_is_read_from_proc() -> None:
@@ -69,12 +69,13 @@ pytest.importorskip("mana_desktop.server.runner", reason="the mission runner has
 
 @pytest.mark.timeout(240)
 def test_short_run_keeps_the_parent_bounded(tmp_path: Path) -> None:
-    """A short run (2 clients, 40 kill points) with the bound on: it must pass and report."""
+    """A short run (2 clients, 40 kill points, ~12 s) with the bound on: it passes and reports."""
     from tests.harness.convergence import Config, run
 
     config = Config(clients=2, kills=40, seed=11, missions=1, max_rss_growth_mb=SHORT_RUN_GROWTH_MB)
     result = run(config, tmp_path)
     report = result.report()
+    print(report)
     assert result.ok, report
     assert result.memory is not None
     halves = result.memory.halves()

@@ -97,8 +97,10 @@ def _mb(kb: int | None) -> str:
 
 
 def memory_report(watch: MemoryWatch) -> list[str]:
-    lines = [f"  peak RSS: parent {_mb(watch.parent_peak_kb)}, "
-             f"largest child {_mb(watch.child_peak_kb)}"]
+    kinds = ", ".join(f"{k} {_mb(v)}" for k, v in sorted(watch.child_peaks_kb.items()))
+    phases = ", ".join(f"{k} {_mb(v)}" for k, v in watch.phase_peaks_kb.items())
+    lines = [f"  peak RSS: parent {_mb(watch.parent_peak_kb)} (by the end of: {phases}), "
+             f"largest child {_mb(watch.child_peak_kb)} ({kinds})"]
     halves = watch.halves()
     if halves is not None:
         mid, end = halves
@@ -338,7 +340,7 @@ class Harness:
                 return
             code = zygote.exited(pid, delay_roll * self.config.max_kill_delay_s)
             if code is None:
-                self.memory.child(pid)  # its peak so far; after the kill /proc forgets it
+                self.memory.child(pid, "life")  # its peak so far; after the kill /proc forgets it
                 os.kill(pid, signal.SIGKILL)
                 code = zygote.exited(pid, READY_TIMEOUT_S)
                 self._count("kill_points")
@@ -401,10 +403,11 @@ class Harness:
         runner.join(30)
         for c in self.clients:
             if c.zygote is not None:
-                self.memory.child(c.zygote.proc.pid)
+                self.memory.child(c.zygote.proc.pid, "zygote")
                 c.zygote.close()
                 c.zygote = None
         bound = self.config.max_rss_growth_mb
+        self.memory.phase_done("kill phase")
         violation = None if bound is None else rss_growth_violation(self.memory, bound)
         if violation is not None:
             self.result.violations.append(violation)
@@ -420,6 +423,7 @@ class Harness:
             self.result.crashes.append(f"client {client.index} drain failed: {tail}")
             return {}
         report: dict[str, Any] = json.loads(lines[-1])
+        self.memory.child_kb("drain", report.get("peak_rss_kb"))
         return report
 
     def quiesce(self) -> None:
@@ -476,7 +480,6 @@ class Harness:
             c.proxy.stop()
         if self.server is not None:
             self.server.stop()
-        self.memory.finish()
 
 
 def _server_row_count(db: Path) -> int:
@@ -499,7 +502,9 @@ def run(config: Config, workdir: Path) -> RunResult:
         if harness.result.crashes:
             return harness.result
         harness.quiesce()
+        harness.memory.phase_done("drain")
         harness.check()
+        harness.memory.phase_done("checks")
     finally:
         harness.close()
         harness.result.elapsed_s = time.monotonic() - started

@@ -160,8 +160,11 @@ class Life:
             last = self.sync()
             if self.replica.pending_count() == 0:
                 break
+        from tests.harness.memory import status_kb
+
         return {**last, "pending": self.replica.pending_count(),
-                "quarantined": len(self.replica.quarantined())}
+                "quarantined": len(self.replica.quarantined()),
+                "peak_rss_kb": status_kb("self", "VmHWM")}
 
 
 def zygote(data_dir: Path, log_path: Path, err_path: Path) -> int:

@@ -3,8 +3,10 @@
 The harness parent hosts the reference server, the mission runner and one fault proxy per
 client, so a leak anywhere in them shows as parent RSS that keeps rising with the kill count.
 `MemoryWatch` samples the parent at evenly spaced kill counts ("rounds") and keeps the peak
-RSS of every child it could see (forked lives just before their SIGKILL, the zygotes before
-they exit, waited children via `getrusage`).
+RSS of every child it could see, by kind: forked lives just before their SIGKILL, the
+zygotes before they exit, drains from their own report. (`getrusage(RUSAGE_CHILDREN)` is no
+use here: Linux carries the parent's RSS at fork into a child's maxrss, so it reports the
+parent.)
 
 A sample is taken after `malloc_trim(0)` (glibc): without it the figure is dominated by free
 memory the allocator keeps in per-thread arenas, which jumps by hundreds of MB from one
@@ -15,8 +17,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import resource
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -70,9 +72,17 @@ def sqlite_kb() -> int | None:
     return None if lib is None else int(lib.sqlite3_memory_used()) // 1024
 
 
-def settled_rss_kb() -> int:
-    trim()
-    return status_kb() or 0
+def settled_rss_kb(readings: int = 1, gap_s: float = 0.1) -> int:
+    """RSS after `malloc_trim`; the least of `readings` taken `gap_s` apart, so a page the
+    server is rendering at that instant does not count as growth."""
+    least = 0
+    for n in range(readings):
+        if n:
+            time.sleep(gap_s)
+        trim()
+        rss = status_kb() or 0
+        least = rss if n == 0 else min(least, rss)
+    return least
 
 
 @dataclass
@@ -89,12 +99,13 @@ class MemoryWatch:
     kills: int
     rounds: int = 10
     samples: list[Sample] = field(default_factory=list)
-    child_peak_kb: int = 0
+    child_peaks_kb: dict[str, int] = field(default_factory=dict)  # kind -> largest peak
+    phase_peaks_kb: dict[str, int] = field(default_factory=dict)  # parent VmHWM at phase end
     _next: int = 1
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def start(self) -> None:
-        self.samples.append(Sample(0, settled_rss_kb(), sqlite_kb()))
+        self.samples.append(Sample(0, settled_rss_kb(readings=3), sqlite_kb()))
 
     def kill_point(self, kills: int) -> None:
         """Called after each kill point: samples when `kills` reached the next round."""
@@ -103,20 +114,25 @@ class MemoryWatch:
                 return
             while self._next <= self.rounds and kills >= self._next * self.kills / self.rounds:
                 self._next += 1
-            self.samples.append(Sample(kills, settled_rss_kb(), sqlite_kb()))
+            self.samples.append(Sample(kills, settled_rss_kb(readings=3), sqlite_kb()))
 
-    def child(self, pid: int) -> None:
+    def phase_done(self, phase: str) -> None:
+        """The parent's peak so far, at the end of a phase (VmHWM only ever rises)."""
+        self.phase_peaks_kb[phase] = self.parent_peak_kb
+
+    def child(self, pid: int, kind: str) -> None:
         """Note a live child's peak RSS (call just before it is killed or exits)."""
-        peak = status_kb(pid, "VmHWM")
-        if peak is not None:
-            with self._lock:
-                self.child_peak_kb = max(self.child_peak_kb, peak)
+        self.child_kb(kind, status_kb(pid, "VmHWM"))
 
-    def finish(self) -> None:
-        # ru_maxrss of RUSAGE_CHILDREN: the largest waited-for descendant (drains, logins).
-        waited = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    def child_kb(self, kind: str, peak_kb: int | None) -> None:
+        if peak_kb is not None:
+            with self._lock:
+                self.child_peaks_kb[kind] = max(self.child_peaks_kb.get(kind, 0), peak_kb)
+
+    @property
+    def child_peak_kb(self) -> int:
         with self._lock:
-            self.child_peak_kb = max(self.child_peak_kb, int(waited))
+            return max(self.child_peaks_kb.values(), default=0)
 
     @property
     def parent_peak_kb(self) -> int:
