@@ -15,6 +15,9 @@
    pending) in rounds until a round changes nothing on the server.
 5. Checks (`checks.py`): every replica equals the server's merged state, no logged edit or
    decision is lost, every step's record is unique, AI-stamped and executed once per device.
+6. Memory (`memory.py`): the parent's RSS at 10 evenly spaced kill counts and the peaks of the
+   parent and its children; with `max_rss_growth_mb`, growth from kill point N/2 to N past
+   the bound is a violation (a leak per round).
 
 Everything random comes from `config.seed`; timing (when a kill lands) is the only noise.
 """
