@@ -21,6 +21,7 @@ class Opened:
     workbench: Any = None
     engine: Any = None
     vault: Any = None  # gui.vault_link.AccountVault of the signed-in account
+    error: str | None = None  # why the account named in the settings could not be opened
 
 
 def _application(argv: list[str] | None) -> Any:
@@ -122,27 +123,23 @@ def _open_layers(profile: Any, settings: Any) -> Opened:
     opened.replica = profile.open_replica()
     opened.workbench = Workbench(opened.replica, settings)
     if getattr(settings, "server_url", None) and getattr(settings, "account_email", None):
-        try:
-            from mana_desktop.sync.credentials import Credentials
-            from mana_desktop.sync.engine import SyncEngine
-
-            credentials = Credentials(profile)
-            opened.engine = SyncEngine(profile, opened.replica, credentials)
-            _open_vault(opened, profile, settings, credentials)
-        except Exception as exc:
-            log.warning("sync engine not started: %s", exc)
+        _open_account(opened, profile, settings)
     return opened
 
 
-def _open_vault(opened: Opened, profile: Any, settings: Any, credentials: Any) -> None:
-    """Share the account's cipher with the replica (seals writes) and the workbench (reveals
-    reads). It starts locked; the window unlocks it on the worker once it is up."""
-    from mana_desktop.gui.vault_link import AccountVault
+def _open_account(opened: Opened, profile: Any, settings: Any) -> None:
+    """The account's vault, its cipher on the replica (seals writes) and the workbench (reveals
+    reads), and a sync engine (not started) only together with that vault: an account that
+    cannot be opened gets a key-less cipher, no engine and `opened.error` (review #7). The
+    vault starts locked; the window starts the account once it is up."""
+    from mana_desktop.gui.account_layer import locked_cipher, make_engine, open_account
 
-    opened.vault = AccountVault.open(profile, settings, credentials)
-    if opened.vault is not None:
-        opened.replica.set_cipher(opened.vault.cipher)
-        opened.workbench.set_cipher(opened.vault.cipher)
+    opened.vault, credentials, opened.error = open_account(profile, settings)
+    cipher = opened.vault.cipher if opened.vault is not None else locked_cipher(None, opened.replica, settings)
+    if cipher is not None:
+        opened.replica.set_cipher(cipher)
+        opened.workbench.set_cipher(cipher)
+    opened.engine = make_engine(profile, opened.replica, credentials, settings, opened.vault)
 
 
 def _close_layers(opened: Opened) -> None:
@@ -203,8 +200,8 @@ def _run_window(app: Any, profile: Any, settings: Any, settings_error: str | Non
     window = MainWindow(session, settings_key=server_name(profile.data_dir))
     instance.sig_raise_requested.connect(window.raise_and_focus)
     window.sig_language_changed.connect(lambda lang: _switch_language(app, lang, window))
-    if settings_error:
-        window.banner.show_message("error", settings_error)
+    if settings_error or opened.error:
+        window.banner.show_message("error", settings_error or opened.error or "")
     window.show()
     session.start_account()  # vault unlock, then Spaces: the key arrives while the window paints
     # Staging's catch-up pass (a Python thread) starts once the window is up, so it does not

@@ -38,6 +38,8 @@ class Bridge(QObject):
     """A new VaultState (str) from the vault client."""
     sig_spaces_changed = Signal(object)
     """A new SpaceContext (active Space or the list changed) from the SpaceDirectory."""
+    sig_account_started = Signal(object)
+    """An AccountVault whose start() finished (Spaces loaded, unlock tried): sync may go."""
     sig_job_finished = Signal(int, bool, object)
     """Internal: job id, ok flag, result or exception; delivered in the GUI thread."""
     sig_busy_changed = Signal(bool)
@@ -117,6 +119,10 @@ class Bridge(QObject):
     def notify_spaces(self, context: object) -> None:
         """SpaceDirectory listener (runs on the thread that refreshed or switched Spaces)."""
         emit(self.sig_spaces_changed, context)
+
+    def notify_account_started(self, account: object) -> None:
+        """An account's start thread finished (runs on that thread)."""
+        emit(self.sig_account_started, account)
 
     def notify_status(self, status: object) -> None:
         """Engine status callback (runs on the engine thread)."""

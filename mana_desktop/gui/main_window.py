@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.notifier = Notifier(self)
         self._rebuilding = False  # an account rebuild is on the worker
         self._rebuild_next: bool | None = None  # another one asked for meanwhile (its `forget`)
+        self._sign_out_next = False  # a sign-out confirmed while a rebuild was on the worker
         self._build()
         self._connect()
         self._restore()
@@ -327,6 +328,7 @@ class MainWindow(QMainWindow):
         vault = self.session.vault
         if vault is not None:  # a wrong code keeps the state awaiting: the banner stays
             self.session.run(lambda: vault.vault.submit_recovery_code(code),
+                             lambda _r: self.session.sync_when_started(vault),
                              on_error=lambda exc: self.banner.show_message(
                                  "vault", str(exc), translate("Vault", "Enter recovery code…")))  # fmt: skip
 
@@ -370,17 +372,19 @@ class MainWindow(QMainWindow):
                                       translate("Header", "Sign out of this account? Unsent changes stay on this computer."))  # fmt: skip
         if answer != QMessageBox.StandardButton.Yes:
             return
-        profile, vault = self.session.profile, self.session.vault
+        self._sign_out_confirmed()
 
-        def logout() -> None:
-            from mana_desktop.sync.credentials import Credentials
+    def _sign_out_confirmed(self) -> None:
+        """Sign out on the worker. While a rebuild runs, after it is swapped in: the sign-out
+        must stop the engine and close the account that rebuild opens."""
+        from mana_desktop.gui.account_layer import sign_out_job
 
-            # The key and its keyring copy go with the tokens (Credentials.logout wipes those).
-            if vault is not None:
-                vault.forget()
-            Credentials(profile).logout()
-
-        self.session.run(logout, lambda _r: self.rebuild_account(forget=True))
+        if self._rebuilding:
+            self._sign_out_next = True
+            return
+        s = self.session
+        self.session.run(sign_out_job(s.profile, s.vault, s.engine, s.join_account_threads),
+                         lambda _r: self.rebuild_account(forget=True))
 
     def rebuild_account(self, forget: bool = False) -> None:
         """Sign-in, sign-out or another account server: a new account session (cipher on the
@@ -419,6 +423,10 @@ class MainWindow(QMainWindow):
 
     def _rebuild_queued(self) -> None:
         forget, self._rebuild_next = self._rebuild_next, None
+        if self._sign_out_next:  # its own rebuild (forget=True) covers a queued one
+            self._sign_out_next = False
+            self._sign_out_confirmed()
+            return
         if forget is not None:
             self.rebuild_account(forget=forget)
 

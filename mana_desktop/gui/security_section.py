@@ -169,7 +169,7 @@ class SecuritySection(QWidget):
             self.code_label.setText("—")
             self.update_buttons()
             return
-        self._call(vault.info, self._show_info)
+        self._call(vault.info, self._show_info, vault)
 
     def _show_info(self, info: Any) -> None:
         self.info = info
@@ -193,20 +193,27 @@ class SecuritySection(QWidget):
             self.refresh()
 
     # -- calls on the worker --------------------------------------------------------------------
-    def _call(self, job: Any, on_done: Any) -> None:
+    def _call(self, job: Any, on_done: Any, vault: Any) -> None:
+        """Run a call of `vault` on the worker. Its result or error is dropped when `vault` is
+        no longer the current one (an account switch meanwhile): the tab must never show the
+        last account's status or recovery code for the next one (review #9)."""
         self.calls += 1
         self.error.hide()
         self.update_buttons()
 
-        def done(result: Any) -> None:
+        def finish(show: Any) -> None:
             self.calls -= 1
-            on_done(result)
+            if vault is self._vault():
+                show()
+            elif not self.busy:
+                self.refresh()  # the current account's status, skipped while this call ran
             self.update_buttons()
 
+        def done(result: Any) -> None:
+            finish(lambda: on_done(result))
+
         def failed(exc: Exception) -> None:
-            self.calls -= 1
-            self.show_error(str(exc) or type(exc).__name__)
-            self.update_buttons()
+            finish(lambda: self.show_error(str(exc) or type(exc).__name__))
 
         self.session.run(job, done, failed)
 
@@ -217,7 +224,7 @@ class SecuritySection(QWidget):
     def start_create_code(self, then_enable: bool = False) -> None:
         vault = self._vault()
         if vault is not None:
-            self._call(vault.create_recovery_code, lambda code: self._show_code(code, then_enable))
+            self._call(vault.create_recovery_code, lambda code: self._show_code(code, then_enable), vault)
 
     def _show_code(self, code: str, then_enable: bool) -> None:
         self.fresh_code = True
@@ -260,7 +267,7 @@ class SecuritySection(QWidget):
             self.fresh_code = False
             self.refresh()
 
-        self._call(lambda: vault.enable_zero_knowledge(retyped), enabled)
+        self._call(lambda: vault.enable_zero_knowledge(retyped), enabled, vault)
 
     def start_disable(self) -> None:
         question = translate("Security", "Mana's servers will hold a copy of your key again, so you can unlock without the recovery code. Turn off zero-knowledge?")  # fmt: skip
@@ -277,4 +284,4 @@ class SecuritySection(QWidget):
         self.confirm_box = None
         vault = self._vault()
         if confirmed and vault is not None:
-            self._call(vault.disable_zero_knowledge, lambda _r: self.refresh())
+            self._call(vault.disable_zero_knowledge, lambda _r: self.refresh(), vault)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +82,9 @@ class Session(QObject):
         self.bridge.sig_status_changed.connect(self.sig_status_changed)
         self.bridge.sig_vault_changed.connect(self._on_vault_changed)
         self.bridge.sig_spaces_changed.connect(self.sig_spaces_changed)
+        self.bridge.sig_account_started.connect(self._on_account_started)
+        self._threads_lock = threading.Lock()
+        self._account_threads: list[threading.Thread] = []
         self._unsubscribe: list[Callable[[], None]] = []
         # Listeners on the account (vault, Spaces) and the engine: replaced on an account switch.
         self._account_unsubscribe: list[Callable[[], None]] = []
@@ -151,7 +155,7 @@ class Session(QObject):
         """Fetch and unlock the key (HTTP with up to 3 attempts) on a thread of its own, so
         the pages' first reads on the worker do not wait for it; the outcome arrives as
         `sig_vault_changed`. Skipped while working offline unless the opt-in keyring cache
-        can answer without the network."""
+        can answer without the network. Sync is asked for once the account has started."""
         vault, settings = self.vault, self.settings
         if vault is None or vault.vault.key is not None:
             return
@@ -163,14 +167,19 @@ class Session(QObject):
                 vault.unlock()
             except Exception:  # the client reports failures as its ERROR state; never crash
                 log.warning("vault unlock failed", exc_info=True)
+            started = getattr(vault, "started", None)
+            if started is None or started.is_set():  # else the start thread asks when it ends
+                self.bridge.notify_account_started(vault)
 
-        threading.Thread(target=unlock, name="mana-vault-unlock", daemon=True).start()
+        self._account_thread(unlock, "mana-vault-unlock")
 
     def start_account(self) -> None:
-        """On start and after a sign-in: `start()` the account (unlock the vault, then load the
-        Spaces; HTTP) on a thread of its own, like `unlock_vault`, so the pages' first reads
-        on the worker do not wait behind it. Outcomes arrive as `sig_vault_changed` and
-        `sig_spaces_changed`. Offline without the keyring cache: nothing is fetched."""
+        """On start and after a sign-in: `start()` the account (Spaces and the vault's key;
+        HTTP) on a thread of its own, like `unlock_vault`, so the pages' first reads on the
+        worker do not wait behind it. Outcomes arrive as `sig_vault_changed` and
+        `sig_spaces_changed`; when it has finished, the engine is asked to sync (not on the
+        unlock alone: without the Spaces list a shared Space's change would be sealed).
+        Offline without the keyring cache: nothing is fetched."""
         account, settings = self.vault, self.settings
         if account is None:
             return
@@ -182,19 +191,51 @@ class Session(QObject):
                 account.start()
             except Exception:  # failures end up in the vault's state and the log; never crash
                 log.warning("account start failed", exc_info=True)
+            self.bridge.notify_account_started(account)
 
-        threading.Thread(target=start, name="mana-account-start", daemon=True).start()
+        self._account_thread(start, "mana-account-start")
+
+    def _account_thread(self, target: Callable[[], None], name: str) -> None:
+        """Run an account call on its own thread, remembered so sign-out can wait for it."""
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        with self._threads_lock:
+            self._account_threads = [t for t in self._account_threads if t.is_alive()]
+            self._account_threads.append(thread)
+        thread.start()
+
+    def join_account_threads(self, timeout: float) -> bool:
+        """Blocking (never on the GUI thread): wait for the account's start/unlock threads, so
+        none of them refreshes a token after sign-out wiped the secrets. False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._threads_lock:
+            threads = list(self._account_threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in threads)
+
+    @Slot(object)
+    def _on_account_started(self, account: object) -> None:
+        self.sync_when_started(account)
+
+    def sync_when_started(self, account: object) -> None:
+        """Ask the engine to sync now, if `account` is still the current one and its start()
+        has finished (changes that waited for the key or the Spaces can go)."""
+        if account is None or account is not self.vault or self.engine is None or getattr(account, "closed", False):
+            return
+        started = getattr(account, "started", None)
+        if started is not None and not started.is_set():
+            return
+        self.engine.sync_now()  # non-blocking: a call handed to the engine's loop
 
     def _on_vault_changed(self, state: object) -> None:
         text = str(getattr(state, "value", state))
         emit(self.sig_vault_changed, text)
         if text == "unlocked":
             # Envelopes that showed as locks can be read now; proposals held back can be staged.
+            # No sync_now here: that waits for the account's start() (`_on_account_started`).
             wb = self.workbench
             if hasattr(wb, "stage"):
                 self.run(wb.stage)
-            if self.engine is not None:  # changes that waited for the key can go now
-                self.engine.sync_now()  # non-blocking: a call handed to the engine's loop
             emit(self.sig_data_changed, {("*", "*"): set()})
         elif text == "locked":
             emit(self.sig_data_changed, {("*", "*"): set()})

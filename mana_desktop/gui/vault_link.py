@@ -35,6 +35,9 @@ class AccountVault:
     # keyring copy or the Spaces cache back. None while open, else the `forget` it closed with.
     _closed: bool | None = field(default=None, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Set once start() finished (Spaces loaded or tried, unlock tried). Sync waits for it: a
+    # push before the Spaces list would take every shared Space for a private one (review #1).
+    started: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @classmethod
     def open(cls, profile: Any, settings: Any, credentials: Any) -> AccountVault | None:
@@ -78,8 +81,16 @@ class AccountVault:
     def start(self) -> None:
         """Blocking (off the GUI thread): unlock the vault, then load the Spaces; failures
         end in the vault's state and the log, never raised."""
-        self.account.start()
-        self._undo_if_closed()
+        try:
+            self.account.start()
+            self._undo_if_closed()
+        finally:
+            self.started.set()
+
+    @property
+    def closed(self) -> bool:
+        """Closed by a sign-out or an account switch (a late start must not sync)."""
+        return self._closed is not None
 
     def _undo_if_closed(self) -> None:
         with self._guard:
