@@ -155,8 +155,25 @@ class SyncService:
 
     def pull(self, user_id: str, app_id: str, collection: str, since: str, client_id: str) -> bytes:
         """`GET /sync/{appId}/pull`: one page of one collection."""
-        page = self.read_page(user_id, app_id, collection, parse_since(since), client_id)
-        return self._response_bytes(page)
+        page = self.store.read_joined(
+            self.scope(user_id),
+            app_id,
+            table=collection,
+            since=parse_since(since),
+            exclude_client=client_id,
+            limit=PAGE_SIZE,
+            select=change_json_sql(self.dialect, False),
+        )
+        return _sync_response(self._fill_fallbacks(page.text), page.has_more, page.until)
+
+    def _fill_fallbacks(self, joined: str) -> str:
+        """Render the rows a joined page left to Python (`NUL rowid NUL`, see JoinedPage)."""
+        if "\0" not in joined:
+            return joined
+        parts = joined.split("\0")
+        raw = self.store.rows_by_seq([int(seq) for seq in parts[1::2]])
+        parts[1::2] = [row_json(raw[int(seq)], self.dialect) for seq in parts[1::2]]
+        return "".join(parts)
 
     def read_page(
         self,
@@ -193,13 +210,7 @@ class SyncService:
         return [t for t in texts if t is not None]
 
     def _response_bytes(self, page: Page) -> bytes:
-        changes = ",".join(self.change_texts(page))
-        more = ',"hasMore":true' if page.has_more else ""
-        text = (
-            f'{{"serverChanges":[{changes}],"conflicts":[],'
-            f'"syncedUntil":"{format_stamp(page.until)}"{more}}}'
-        )
-        return go_escape(text)
+        return _sync_response(",".join(self.change_texts(page)), page.has_more, page.until)
 
     def stream_event(self, page: Page, table: str) -> bytes:
         """The data line of an SSE `changes` event (without the `data: ` prefix)."""
@@ -236,3 +247,13 @@ class SyncService:
         if rows:
             self.hub.notify(user_id, app, client_id, dict.fromkeys(r.table for r in rows))
         return ids
+
+
+def _sync_response(changes: str, has_more: bool, until: int) -> bytes:
+    """A SyncResponse body around already rendered, comma-joined changes."""
+    more = ',"hasMore":true' if has_more else ""
+    text = (
+        f'{{"serverChanges":[{changes}],"conflicts":[],'
+        f'"syncedUntil":"{format_stamp(until)}"{more}}}'
+    )
+    return go_escape(text)

@@ -23,48 +23,53 @@ def change_json_sql(dialect: str, stream: bool) -> str:
     """An SQL expression over a `sync_changes` row giving the change's JSON text (or NULL)."""
     head = dialect == DIALECT_AT
     time_key = field_time_key(dialect)
-    parts = ["'{'"]
+    # One printf per row instead of a chain of `||`: each `||` allocates and copies the
+    # growing text, printf writes the change into one buffer (about 8% of a pull page's
+    # SQL time, see docs/server.md "Performance"). Optional parts are NULL when absent,
+    # which `%s` prints as nothing.
+    fmt = ["{"]
+    args: list[str] = []
     if not stream:
-        parts.append(
-            # Event ids are our own UUIDs: nothing in them needs escaping.
-            """'"eventId":"' || id || '","schemaVersion":'"""
-            " || (CASE WHEN schema_version > 0 THEN schema_version ELSE 1 END) || ','"
-        )
-    parts.append(
-        """'"table":' || json_quote(table_name) || ',"id":' || json_quote(record_id)"""
-        """ || ',"op":"' || op || '"'"""
-    )
+        # Event ids are our own UUIDs: nothing in them needs escaping.
+        fmt.append('"eventId":"%s","schemaVersion":%d,')
+        args += ["id", "(CASE WHEN schema_version > 0 THEN schema_version ELSE 1 END)"]
+    fmt.append('"table":%s,"id":%s,"op":"%s"%s')
     # field_meta is always stored with sorted keys (changes.dumps), so json_each already walks
     # the fields in the order Go's encoder writes map keys; `->` is NULL for a missing field.
     fields = (
-        "(SELECT ',\"fields\":{' || group_concat(json_quote(k) || ':{\"value\":' || v"
-        f" || ',\"{time_key}\":' || json_quote(at) || '}}', ',') || '}}' FROM ("
+        '(SELECT \',"fields":{\' || group_concat(printf(\'%s:{"value":%s,"'
+        + time_key
+        + "\":%s}', json_quote(k), v, json_quote(at)), ',') || '}' FROM ("
         "SELECT m.key AS k, m.value AS at, data -> m.fullkey AS v"
         " FROM json_each(field_meta) AS m) WHERE v IS NOT NULL)"
     )
-    parts.append(
+    body = (
         "(CASE op"
         " WHEN 'insert' THEN (CASE WHEN substr(data, 1, 1) = '{' AND data != '{}'"
-        """ THEN ',"data":' || data ELSE '' END)"""
-        f" WHEN 'update' THEN (CASE WHEN json_type(field_meta) = 'object' AND"
-        f" json_type(data) = 'object' THEN coalesce({fields}, '') ELSE '' END)"
+        """ THEN ',"data":' || data END)"""
+        " WHEN 'update' THEN (CASE WHEN json_type(field_meta) = 'object' AND"
+        f" json_type(data) = 'object' THEN {fields} END)"
         " ELSE (CASE WHEN json_type(data, '$.deletedAt') = 'text'"
         " AND json_extract(data, '$.deletedAt') != ''"
-        """ THEN ',"deletedAt":' || json_quote(json_extract(data, '$.deletedAt')) ELSE '' END)"""
+        """ THEN ',"deletedAt":' || json_quote(json_extract(data, '$.deletedAt')) END)"""
         " END)"
     )
+    args += ["json_quote(table_name)", "json_quote(record_id)", "op", body]
     if head and not stream:
-        parts.append(
+        fmt.append("%s")
+        args.append(
             """(CASE WHEN space_id IS NOT NULL AND space_id != ''"""
-            """ THEN ',"spaceId":' || json_quote(space_id) ELSE '' END)"""
+            """ THEN ',"spaceId":' || json_quote(space_id) END)"""
         )
-    parts.append("""(CASE WHEN actor IS NOT NULL THEN ',"actor":' || actor ELSE '' END)""")
+    fmt.append("%s")
+    args.append("""(CASE WHEN actor IS NOT NULL THEN ',"actor":' || actor END)""")
     if head:
-        parts.append(
+        fmt.append("%s")
+        args.append(
             """(CASE WHEN origin IS NOT NULL AND origin != ''"""
-            """ THEN ',"origin":' || json_quote(origin) ELSE '' END)"""
+            """ THEN ',"origin":' || json_quote(origin) END)"""
         )
-    parts.append("'}'")
-    body = " || ".join(parts)
+    fmt.append("}")
+    expr = f"printf('{''.join(fmt)}', {', '.join(args)})"
     # Rows the JSON path cannot address go back to Python (see the module docstring).
-    return f"(CASE WHEN op = 'update' AND instr(field_meta, '\\') > 0 THEN NULL ELSE {body} END)"
+    return f"(CASE WHEN op = 'update' AND instr(field_meta, '\\') > 0 THEN NULL ELSE {expr} END)"

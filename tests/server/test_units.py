@@ -137,6 +137,99 @@ def test_store_refuses_memory_and_pages_past_equal_stamps(tmp_path: Path) -> Non
         store.close()
 
 
+def test_joined_pages_equal_row_pages(tmp_path: Path) -> None:
+    """`read_joined` (pull pages joined by SQLite) gives `read`'s pages: the same rows in the
+    same order, runs of equal stamps finished, the same hasMore and cursor, both scope arms,
+    and rows left to Python marked in place."""
+    from mana_desktop.server.sql_json import change_json_sql
+
+    select = change_json_sql("at", False)
+    store = Store(tmp_path / "s.db")
+    try:
+        for user, client in (("u", "c"), ("v", "d"), ("u", "e")):
+            rows = [
+                PendingRow(
+                    "t",
+                    f"{user}{client}{i}",
+                    "insert",
+                    f'{{"n":{i}}}',
+                    "{}",
+                    1,
+                    None,
+                    None,
+                    "shared" if i % 2 else None,
+                )
+                for i in range(9)
+            ]
+            # An update whose field name holds a backslash: SQL leaves it to Python.
+            rows.append(
+                PendingRow(
+                    "t", "odd", "update", '{"a\\\\b":1}', '{"a\\\\b":"t"}', 1, None, None, None
+                )
+            )
+            store.append(user, "app", client, rows)
+        with store.write() as conn:
+            conn.execute("UPDATE sync_changes SET created_at = 42 WHERE rowid BETWEEN 4 AND 12")
+            conn.execute("UPDATE sync_changes SET created_at = 41 WHERE rowid < 4")
+        seen = 0
+        for scope in (Scope("u"), Scope("u", ("shared",)), Scope("v", ("shared",))):
+            for limit in (1, 2, 3, 4, 7, 10, 50):
+                for exclude in ("x", "c"):
+                    since = 0
+                    while True:
+                        args = dict(since=since, exclude_client=exclude, limit=limit, table="t")
+                        page = store.read(scope, "app", select=select, **args)
+                        joined = store.read_joined(scope, "app", select=select, **args)
+                        expected = ",".join(
+                            row[0] if row[0] is not None else f"\0{row[-1]}\0" for row in page.rows
+                        )
+                        assert joined.text == expected, (scope, limit, since)
+                        assert joined.has_more == page.has_more
+                        if page.has_more:
+                            assert joined.until == page.until
+                        else:  # the horizon: the clock's "now" at each call
+                            assert joined.until >= page.until
+                        seen += len(page.rows)
+                        if not page.has_more:
+                            break
+                        since = page.until
+        assert seen > 100
+        whole = store.read_joined(
+            Scope("u"), "app", select=select, since=0, exclude_client="x", limit=50, table="t"
+        )
+        assert whole.text.count("\0") == 4  # the two odd updates of "u"
+    finally:
+        store.close()
+
+
+def test_pull_pages_render_python_rows_in_place(tmp_path: Path) -> None:
+    """A pull page with a row SQL leaves to Python equals the row-by-row response."""
+    import json
+
+    from mana_desktop.server.service import SyncService
+
+    service = SyncService.open(tmp_path / "s.db")
+    try:
+        changes = [
+            {"table": "t", "id": "a", "op": "insert", "data": {"title": "<one>"}},
+            {"table": "t", "id": "a", "op": "update",
+             "fields": {'q"k\\': {"value": 1, "at": "2026-01-01T00:00:00.000Z"}}},
+            {"table": "t", "id": "b", "op": "insert", "data": {"title": "two"}},
+        ]  # fmt: skip
+        body = json.dumps({"clientId": "w", "since": "", "changes": changes}).encode()
+        service.push("u", "app", "w", body)
+        since = "1970-01-01T00:00:00Z"
+        pulled = service.pull("u", "app", "t", since, "r")
+        page = service.read_page("u", "app", "t", 0, "r")
+        expected = service._response_bytes(page)
+        cut = b',"syncedUntil"'  # the horizon is the clock's "now" at each read
+        assert pulled.split(cut)[0] == expected.split(cut)[0] and cut in pulled
+        ids = [c["id"] for c in json.loads(pulled)["serverChanges"]]
+        assert ids == ["a", "a", "b"] and b'q\\"k' in pulled and b"\\u003cone" in pulled
+    finally:
+        service.close()
+
+
 @pytest.mark.parametrize("dialect", ["at", "updatedAt"])
 @pytest.mark.parametrize("stream", [False, True])
 def test_fast_row_json_equals_the_plain_encoding(dialect: str, stream: bool) -> None:
