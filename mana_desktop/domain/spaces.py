@@ -55,15 +55,36 @@ class Space:
 @dataclass(frozen=True)
 class SpaceContext:
     """What the client knows about the user's Spaces. Empty until they are loaded (then
-    new records get the sentinel, as upstream before its Space store loads)."""
+    new records get the sentinel, as upstream before its Space store loads). `loaded`: the
+    list came from the server in this session (a cached list alone does not count: a Space
+    joined since is missing from it)."""
 
     user_id: str
     active_space_id: str | None = None
     spaces: Mapping[str, Space] = field(default_factory=dict)
+    loaded: bool = False
 
     @property
     def personal_space_id(self) -> str | None:
-        return next((s.id for s in self.spaces.values() if s.is_personal), None)
+        """The user's own personal Space. A user can be a member of several Spaces of type
+        personal (another user's too), so the one we own wins; a single personal Space of
+        unknown role is ours (every account has one). Still ambiguous: None, and the
+        sentinel stays (the server resolves it) rather than a guess that could put our
+        records into another user's Space."""
+        personal = [s for s in self.spaces.values() if s.is_personal]
+        owned = [s for s in personal if s.role == "owner"]
+        if owned:
+            return owned[0].id if len(owned) == 1 else None
+        if len(personal) == 1 and personal[0].role is None:
+            return personal[0].id
+        return None
+
+    def awaits_spaces(self, space_id: object) -> bool:
+        """True for a Space id we cannot place yet: not a sentinel, not a known Space, and
+        the Spaces have not been loaded from the server in this session. Whether its
+        records are shared (plaintext) or personal (sealed) is unknown until then."""
+        return (isinstance(space_id, str) and bool(space_id) and not is_sentinel(space_id)
+                and space_id not in self.spaces and not self.loaded)
 
     def effective_space_id(self) -> str:
         """The Space a new record goes to (`getEffectiveSpaceId`)."""

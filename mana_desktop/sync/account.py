@@ -1,7 +1,10 @@
 """Everything keyed to one signed-in account: its vault key, its Spaces, its cipher.
 
 `AccountSession.open` builds the parts without any HTTP (None when signed out); `start()`
-unlocks the vault (one try) and loads the Spaces, both blocking. The CLI, the sync command
+loads the Spaces and then unlocks the vault (one try), both blocking: the Spaces first, so a
+push right after the unlock knows which records are shared (and the pusher holds changes of
+unknown Spaces until they have loaded anyway). `forget_account_secrets` is the sign-out wipe
+of what lives beside the credentials (keyring copy of the key, Space cache). The CLI, the sync command
 and the GUI all build their `RecordCipher` here, so every writer stamps and seals the same way.
 
 One account per replica: the replica remembers the user id it was first signed in or synced
@@ -12,11 +15,15 @@ one's records or unsent changes, so nothing of one account is ever pushed into a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from mana_desktop.domain.crypto import MasterKey, RecordCipher
+from mana_desktop.domain.spaces import SpaceContext
 from mana_desktop.sync.ports import ProfileLike
+from mana_desktop.sync.spaces import CACHE_FILE as SPACES_CACHE_FILE
 from mana_desktop.sync.spaces import SpaceDirectory, SpacesError
 from mana_desktop.sync.vault import KeyringKeyCache, VaultClient, VaultState
 
@@ -64,6 +71,10 @@ def check_profile_owner(replica: OwnedReplica, user_id: str, *, claim: bool = Tr
         replica.set_setting(OWNER_SETTING, user_id)
 
 
+class PushWaker(Protocol):
+    def push_now(self) -> None: ...
+
+
 class SessionCredentials(Protocol):
     def account(self) -> Any: ...
     def signed_in(self) -> bool: ...
@@ -102,7 +113,7 @@ class AccountSession:
                    keyring_cache=cache is not None)
 
     def start(self, *, offline: bool = False) -> None:
-        """Blocking: unlock the vault (one try) and load the Spaces. Never raises for the
+        """Blocking: load the Spaces, then unlock the vault (one try). Never raises for the
         server or the network: see `vault.state`/`vault.error`; Space failures are logged
         and the cached Spaces stay. `offline` ("Work offline"): no request at all; only the
         opt-in keyring copy of the key is used."""
@@ -111,13 +122,23 @@ class AccountSession:
                     KeyringKeyCache(self.data_dir, self.user_id).load() is not None:
                 self.vault.unlock()  # served from the keyring: no request
             return
-        state = self.vault.unlock()
-        if state is VaultState.ERROR and self.vault.error is not None:
-            log.warning("vault: %s", self.vault.error)
+        # Spaces first: the unlock wakes pushes, which must know the shared Spaces by then.
         try:
             self.spaces.refresh()
         except SpacesError as exc:
             log.warning("Spaces not refreshed (%s): %s", exc.reason, exc)
+        state = self.vault.unlock()
+        if state is VaultState.ERROR and self.vault.error is not None:
+            log.warning("vault: %s", self.vault.error)
+
+    def wake_on_spaces(self, engine: PushWaker) -> Callable[[], None]:
+        """Push held changes once the Spaces have loaded (each successful refresh or switch
+        after the first load wakes the engine too). Returns the unsubscribe function."""
+        def changed(context: SpaceContext) -> None:
+            if context.loaded:
+                engine.push_now()
+
+        return self.spaces.subscribe(changed)
 
     def on_demand_cipher(self, *, offline: bool = False) -> RecordCipher:
         """A cipher for short commands: the first time a key is needed it runs
@@ -140,3 +161,15 @@ class AccountSession:
         if forget:
             KeyringKeyCache(self.data_dir, self.user_id).clear()
             self.spaces.forget()
+
+
+def forget_account_secrets(profile: ProfileLike, user_id: str | None = None) -> None:
+    """Sign-out without an open session (the CLI `logout`, the GUI when no vault was ever
+    opened): drop the opt-in keyring copy of the vault key, whether or not the opt-in is on
+    now, and the Space cache. `user_id` defaults to the profile's account; call it BEFORE
+    `Credentials.logout()`, which clears that. Never raises for a missing file or entry."""
+    if user_id is None:
+        user_id = profile.load_settings().user_id
+    if user_id:
+        KeyringKeyCache(profile.data_dir, user_id).clear()
+    (Path(profile.data_dir) / SPACES_CACHE_FILE).unlink(missing_ok=True)

@@ -137,28 +137,38 @@ def _with_session(args: argparse.Namespace, handler: Callable[[argparse.Namespac
 # -- vault ------------------------------------------------------------------------------------
 
 
+STATE_NOT_SET_UP = "not-set-up"
+
+
 def _cmd_status(args: argparse.Namespace, session: Any) -> int:
+    """Read-only: `GET /status` and what this profile holds (the opt-in keyring copy). It
+    never unlocks, so it never creates a vault (`POST /init`) as a side effect."""
     from mana_desktop.sync.vault import KeyringKeyCache
 
     info = session.vault.info()
-    state = session.vault.unlock()
-    error = session.vault.error
     keyring = bool(args.profile.load_settings().vault_keyring_cache)
+    cache = KeyringKeyCache(args.profile.data_dir, session.user_id)
+    held = keyring and cache.load() is not None
+    state = ("unlocked" if held else "locked" if info.vault_exists else STATE_NOT_SET_UP)
     data = {
-        "vaultExists": info.vault_exists or state.value == "unlocked",
+        "vaultExists": info.vault_exists,
         "hasRecoveryCode": info.has_recovery_wrap,
         "zeroKnowledge": info.zero_knowledge,
         "recoverySetAt": info.recovery_set_at,
-        "state": state.value,
-        "error": None if error is None else {"reason": error.reason, "message": str(error)},
+        "state": state,
+        "error": None,
         "keyringCache": keyring,
-        "keyringAvailable": KeyringKeyCache(args.profile.data_dir, session.user_id).available,
+        "keyringAvailable": cache.available,
     }
     if args.json:
         print(json.dumps(data, indent=2, sort_keys=True))
         return 0
-    print(f"state:          {data['state']}"
-          + (f" ({error.reason}: {error})" if error is not None else ""))
+    notes = {"unlocked": " (the key is kept in the OS keyring for this profile)",
+             "locked": " (`mana-desktop vault unlock` unlocks it)",
+             STATE_NOT_SET_UP: " yet (the first `mana-desktop vault unlock` or sign-in "
+                               "creates it)"}
+    shown = "not set up" if state == STATE_NOT_SET_UP else state
+    print(f"state:          {shown}{notes[state]}")
     print(f"recovery code:  {'set' if info.has_recovery_wrap else 'none'}"
           + (f" (since {info.recovery_set_at})" if info.recovery_set_at else ""))
     print(f"zero-knowledge: {'on' if info.zero_knowledge else 'off'}")

@@ -159,7 +159,7 @@ def space_line(context: Any) -> str:
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
-    from mana_desktop.sync.account import AccountSession
+    from mana_desktop.sync.account import AccountSession, forget_account_secrets
     from mana_desktop.sync.credentials import Credentials
 
     profile = _profile(args)
@@ -168,23 +168,12 @@ def cmd_logout(args: argparse.Namespace) -> int:
     session = AccountSession.open(profile, profile.load_settings(), credentials)
     if session is not None:
         session.close(forget=True)
-    else:
-        _forget_vault_key(profile)
+    # Also when the stored token is already gone (no session): the keyring copy of the key
+    # and the Space cache go in any case.
+    forget_account_secrets(profile)
     credentials.logout()
     print(f"Signed out{f' ({account.email})' if account else ''}.")
     return 0
-
-
-def _forget_vault_key(profile: Any) -> None:
-    """Sign-out wipes secrets: the opt-in keyring copy of the vault key and the Space cache
-    go too, even when the stored token is already gone."""
-    from mana_desktop.sync.spaces import CACHE_FILE
-    from mana_desktop.sync.vault import KeyringKeyCache
-
-    user_id = profile.load_settings().user_id
-    if user_id:
-        KeyringKeyCache(profile.data_dir, user_id).clear()
-    (profile.data_dir / CACHE_FILE).unlink(missing_ok=True)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -203,7 +192,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         session = _sync_session(profile, replica, credentials)
         if session is None:
             return 1
-        engine = SyncEngine(profile, replica, credentials)
+        # Signed in: nothing goes out without the session's cipher (docs/sync.md).
+        engine = SyncEngine(profile, replica, credentials, require_cipher=True)
+        session.wake_on_spaces(engine)
         if args.once:
             _start_session(session, profile)
             return _sync_once(engine)
@@ -326,6 +317,9 @@ def _print_status(status: SyncStatus, extra: dict[str, Any]) -> None:
     if status.waiting_for_key:
         print(f"waiting:       {status.waiting_for_key} waiting for the encryption key "
               "(run `mana-desktop vault unlock`)")
+    if status.waiting_for_spaces:
+        print(f"waiting:       {status.waiting_for_spaces} waiting for the account's Spaces "
+              "(run `mana-desktop spaces`)")
     print(f"last pull:     {status.last_pull_at or 'never'}")
     print(f"last push:     {status.last_push_at or 'never'}")
     if status.last_error:

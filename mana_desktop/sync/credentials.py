@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,6 +34,20 @@ LOGOUT_PATH = "/api/v1/auth/logout"
 EXPIRY_MARGIN_S = 10.0
 DEFAULT_LIFETIME_S = 15 * 60.0
 AUTH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+
+
+# One lock per profile directory, shared by every `Credentials` of it in this process: a
+# sign-out through one instance must not race a refresh in flight on another (the engine's),
+# which would otherwise write the secrets back after they were wiped.
+_PROFILE_LOCKS: dict[str, threading.RLock] = {}
+_PROFILE_LOCKS_GUARD = threading.Lock()
+
+
+def profile_lock(data_dir: Path | str) -> threading.RLock:
+    """The lock of one profile directory (the same object for every caller)."""
+    key = str(Path(data_dir).resolve())
+    with _PROFILE_LOCKS_GUARD:
+        return _PROFILE_LOCKS.setdefault(key, threading.RLock())
 
 
 @dataclass(frozen=True)
@@ -51,7 +66,7 @@ class Credentials:
         self.profile = profile
         self._store = SecretStore(profile.data_dir)
         self._transport = transport
-        self._lock = threading.RLock()
+        self._lock = profile_lock(profile.data_dir)
         self._access: str | None = None
         self._expires_at = 0.0
         self._known: set[str] = set()
@@ -132,10 +147,10 @@ class Credentials:
                     self._end_session(account, secret)
                 self._store.delete(account.email)
             self._access, self._expires_at = None, 0.0
-        settings = self.profile.load_settings()
-        self.profile.save_settings(settings.model_copy(update={
-            "account_email": None, "user_id": None, "display_name": None,
-        }))
+            settings = self.profile.load_settings()
+            self.profile.save_settings(settings.model_copy(update={
+                "account_email": None, "user_id": None, "display_name": None,
+            }))
 
     def _end_session(self, account: Account, secret: dict[str, Any]) -> None:
         try:
@@ -201,10 +216,23 @@ class Credentials:
             "cookies": {**cookies, **new_cookies},
             "accessToken": access,
         }
-        self._store.save(account.email, secret)
         self._remember(access, new_cookies, new_refresh)
+        if not self._still_signed_in(account):
+            # Signed out while the request was in flight (another process, or a wipe without
+            # this lock): never write the secrets back.
+            self._access, self._expires_at = None, 0.0
+            raise SignedOutError("Signed out: sign in again.")
+        self._store.save(account.email, secret)
         self._set_access(access)
         return access
+
+    def _still_signed_in(self, account: Account) -> bool:
+        """Under the profile lock: the same account is still in the settings and its secret
+        still stored (sign-out removes both)."""
+        current = self.account()
+        return (current is not None and current.email == account.email
+                and current.user_id == account.user_id
+                and self._store.load(account.email) is not None)
 
     def session_cookies(self) -> dict[str, str]:
         """The stored session cookies (Better Auth's cookie-authenticated routes need them:
@@ -229,7 +257,7 @@ class Credentials:
                 return
             old = secret.get("cookies")
             merged = {**(old if isinstance(old, dict) else {}), **fresh}
-            if merged != old:
+            if merged != old and self._still_signed_in(account):
                 self._store.save(account.email, {**secret, "cookies": merged})
                 self._remember(fresh)
 

@@ -75,8 +75,11 @@ class SyncEngine:
                  transport: httpx.AsyncBaseTransport | None = None, live: bool = True,
                  backoff_base: float = FIRST_RETRY_S, poll_interval_s: float | None = None,
                  overlap_s: float = OVERLAP_S, pull_concurrency: int = PULL_CONCURRENCY,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, require_cipher: bool = False) -> None:
         self.profile = profile
+        # Signed-in callers (the app, `sync`) set it: without a cipher on the replica
+        # nothing is pushed (it would go unsealed and unstamped), see pushing.py.
+        self.require_cipher = require_cipher
         self.replica = replica
         self.credentials = credentials
         self._transport = transport
@@ -152,6 +155,11 @@ class SyncEngine:
     def sync_now(self) -> None:
         """Pull everything and push now (also leaves signed-out/paused/backoff waits)."""
         self._call_in_loop(self._request_all)
+
+    def push_now(self) -> None:
+        """Push the outbox soon (as after a local write): e.g. held changes can go now
+        because the Spaces loaded. Does not cut a backoff wait short."""
+        self._call_in_loop(self._local_change)
 
     def set_offline(self, offline: bool) -> None:
         """"Work offline": no requests at all while True; back online at once when False."""
@@ -538,9 +546,11 @@ class SyncEngine:
         pusher = Pusher(client, self.replica, self._apply, since=self._push_since,
                         scrub=self._scrub,
                         on_pushed=lambda: self._board.update(last_push_at=format_ms(utc_now())),
-                        cipher=lambda: getattr(self.replica, "cipher", None))
+                        cipher=lambda: getattr(self.replica, "cipher", None),
+                        require_cipher=self.require_cipher)
         await pusher.push_all(report)
-        self._board.update(waiting_for_key=report.waiting)
+        self._board.update(waiting_for_key=report.waiting,
+                           waiting_for_spaces=report.waiting_spaces)
         await self._refresh_counts()
 
     def _apply(self, app: str, changes: Sequence[dict[str, Any]], *,

@@ -18,7 +18,8 @@ from mana_desktop.sync.status import STATES, State, SyncStatus
 
 FILE_NAME = "sync-state.json"
 PERSISTED = ("state", "last_pull_at", "last_push_at", "last_error", "paused_message",
-             "retry_at", "clock_skew_s", "clock_warning", "waiting_for_key")
+             "retry_at", "clock_skew_s", "clock_warning", "waiting_for_key",
+             "waiting_for_spaces")
 
 
 def state_path(data_dir: Path) -> Path:
@@ -102,6 +103,7 @@ def disk_status(profile: Any, replica: Any, credentials: Any) -> tuple[SyncStatu
         else None,
         quarantined=len(replica.quarantined()),
         waiting_for_key=_count(saved.get("waiting_for_key")),
+        waiting_for_spaces=_count(saved.get("waiting_for_spaces")),
         account=settings.account_email if signed_in else None,
         work_offline=bool(settings.work_offline),
     )

@@ -16,6 +16,7 @@ class SyncReport:
     repaired: int = 0  # records the integrity check found drifted and re-pulled
     requests: int = 0
     waiting: int = 0  # outbox entries held back until the vault is unlocked
+    waiting_spaces: int = 0  # held back until the account's Spaces have loaded
     errors: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     state: str = "idle"
@@ -29,6 +30,8 @@ class SyncReport:
                 f"{self.requests} requests in {self.duration_s:.2f} s")
         if self.waiting:
             text += f", {self.waiting} waiting for the encryption key"
+        if self.waiting_spaces:
+            text += f", {self.waiting_spaces} waiting for the account's Spaces"
         if self.repaired:
             text += f", repaired {self.repaired} drifted record(s)"
         return text + (f"; errors: {'; '.join(self.errors)}" if self.errors else "")

@@ -9,7 +9,11 @@ while the profile had no account):
 * no plaintext where the webapp would write ciphertext: registry fields
   (`domain.crypto_registry`) of a personal-scope record that still hold plaintext are sealed
   with the master key now. Without the key the change waits (`VaultLockedError`); it is never
-  sent as plaintext, quarantined or dropped. Shared-Space records stay plaintext.
+  sent as plaintext, quarantined or dropped. Shared-Space records stay plaintext;
+* whether a record is shared is only decided once the Spaces are known: a change whose Space
+  is neither a sentinel nor a known Space waits (`SpacesNotLoadedError`) until the Spaces
+  have been loaded from the server once (`SpaceContext.loaded`); sealing it with the master
+  key meanwhile would leave co-members of a shared Space with ciphertext for good.
 """
 
 from __future__ import annotations
@@ -20,14 +24,23 @@ from mana_desktop.domain.crypto import RecordCipher, fields_to_encrypt
 from mana_desktop.domain.spaces import SpaceContext, is_personal_scope
 
 WAITING_FOR_KEY = "waiting for the encryption key"
+WAITING_FOR_SPACES = "waiting for the account's Spaces"
+
+
+class SpacesNotLoadedError(Exception):
+    """The change's Space is not known yet and the Spaces have not been loaded: it waits."""
 
 
 def prepare_change(change: dict[str, Any], cipher: RecordCipher | None) -> dict[str, Any]:
-    """The change to send. Raises `VaultLockedError` when it needs the key and the vault is
-    locked. Without a cipher (no account session) the change goes as it is."""
+    """The change to send. Raises `SpacesNotLoadedError` when its Space cannot be placed
+    yet, `VaultLockedError` when it needs the key and the vault is locked. Without a cipher
+    (a profile never signed in) the change goes as it is; whether a signed-in engine may
+    push without one is the pusher's `require_cipher`."""
     if cipher is None:
         return change
     context = cipher.context
+    if context.awaits_spaces(_space_of(change)):
+        raise SpacesNotLoadedError(WAITING_FOR_SPACES)
     out = _rewrite_sentinels(change, context)
     table = out.get("table")
     if not isinstance(table, str) or not is_personal_scope(_space_of(out), context):

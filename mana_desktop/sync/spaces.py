@@ -101,18 +101,22 @@ class SpaceDirectory:
                 raise SpacesError("The Space list from the server is not a list.",
                                   reason="server")
             spaces = _keep_roles(parse_organizations(listed), self._context.spaces)
+            if _own_personal_unclear(self.user_id, spaces):
+                # Several personal-type Spaces: only our role tells which one is ours.
+                spaces = self._fill_roles(spaces)
             hint = self._context.active_space_id
-            active = _choose_active(spaces, hint)
+            active = _choose_active(SpaceContext(self.user_id, None, spaces), hint)
             if active is not None:
                 answer = self._request("POST", "/set-active", {"organizationId": active})
                 spaces = _with_role(spaces, active, answer, self.user_id)
             spaces = self._fill_roles(spaces)
-            return self._replace(SpaceContext(self.user_id, active, spaces))
+            return self._replace(SpaceContext(self.user_id, active, spaces, loaded=True))
 
     def _fill_roles(self, spaces: dict[str, Space]) -> dict[str, Space]:
         """Our role in Spaces whose role is not known yet (`organization/list` has none;
         the cache keeps them, so this costs requests only for new Spaces). A failure leaves
-        the role unknown: roles are shown, never used to decide anything."""
+        the role unknown. Roles decide one thing: which personal-type Space is ours
+        (`SpaceContext.personal_space_id`)."""
         for space in [s for s in spaces.values() if s.role is None]:
             try:
                 answer = self._request("GET", "/list-members", params={"organizationId": space.id})
@@ -135,7 +139,8 @@ class SpaceDirectory:
                 parsed = parse_organizations([answer]) if isinstance(answer, Mapping) else []
                 spaces.update({s.id: s for s in parsed if s.id == space_id})
             spaces = _with_role(spaces, space_id, answer, self.user_id)
-            return self._replace(SpaceContext(self.user_id, space_id, spaces))
+            return self._replace(SpaceContext(self.user_id, space_id, spaces,
+                                              loaded=self._context.loaded))
 
     def forget(self) -> None:
         """Sign-out: drop the Spaces from memory and remove the cache file."""
@@ -210,11 +215,17 @@ def _keep_roles(listed: list[Space], known: Mapping[str, Space]) -> dict[str, Sp
     return spaces
 
 
-def _choose_active(spaces: Mapping[str, Space], hint: str | None) -> str | None:
-    """Upstream: the hinted Space if it still exists, else the personal one."""
-    if hint and hint in spaces:
+def _own_personal_unclear(user_id: str, spaces: Mapping[str, Space]) -> bool:
+    personal = [s for s in spaces.values() if s.is_personal]
+    return len(personal) > 1 and SpaceContext(user_id, None, spaces).personal_space_id is None
+
+
+def _choose_active(context: SpaceContext, hint: str | None) -> str | None:
+    """Upstream: the hinted Space if it still exists, else our own personal one (None when
+    that is ambiguous: nothing is made active rather than another user's Space)."""
+    if hint and hint in context.spaces:
         return hint
-    return next((s.id for s in spaces.values() if s.is_personal), None)
+    return context.personal_space_id
 
 
 def _with_role(spaces: dict[str, Space], space_id: str, answer: Any,

