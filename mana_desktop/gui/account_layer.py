@@ -58,7 +58,8 @@ def make_engine(profile: Any, replica: Any, credentials: Any, settings: Any, vau
     from mana_desktop.sync.engine import SyncEngine
 
     try:
-        return SyncEngine(profile, replica, credentials)
+        # require_cipher: should the cipher ever be missing, the pusher holds (never unsealed).
+        return SyncEngine(profile, replica, credentials, require_cipher=True)
     except Exception as exc:  # the app stays usable offline; the banner says why
         log.warning("sync engine not created: %s", exc)
         return None
@@ -95,6 +96,7 @@ def sign_out_job(profile: Any, vault: Any, engine: Any, join_threads: Callable[[
     user_id = vault.user_id if vault is not None else None
 
     def job() -> None:
+        from mana_desktop.sync.account import forget_account_secrets
         from mana_desktop.sync.credentials import Credentials
 
         if vault is not None:
@@ -103,25 +105,10 @@ def sign_out_job(profile: Any, vault: Any, engine: Any, join_threads: Callable[[
             engine.stop()
         if not join_threads(THREADS_TIMEOUT_S):
             log.warning("sign-out: account threads still running after %.0f s", THREADS_TIMEOUT_S)
-        forget_secrets(profile, user_id or profile.load_settings().user_id)
+        forget_account_secrets(profile, user_id)  # None: the user the settings still name
         Credentials(profile).logout()
 
     return job
-
-
-def forget_secrets(profile: Any, user_id: str | None) -> None:
-    """The keyring copy of the vault key and the Spaces cache of `user_id`'s account."""
-    try:
-        from mana_desktop.sync.account import forget_account_secrets  # type: ignore[attr-defined]
-    except ImportError:  # until the sync layer's helper lands (review #4): the same steps
-        from mana_desktop.sync.spaces import CACHE_FILE
-        from mana_desktop.sync.vault import KeyringKeyCache
-
-        if user_id:
-            KeyringKeyCache(profile.data_dir, user_id).clear()
-        (profile.data_dir / CACHE_FILE).unlink(missing_ok=True)
-        return
-    forget_account_secrets(profile, user_id)
 
 
 def locked_cipher(old_vault: Any, replica: Any, settings: Any = None) -> Any:
