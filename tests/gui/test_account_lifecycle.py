@@ -24,10 +24,11 @@ from mana_desktop.gui.session import Session
 from mana_desktop.gui.settings_page import SettingsPage
 from mana_desktop.store.profile import Profile
 from mana_desktop.sync import vault as vault_module
+from mana_desktop.sync.account import AccountSession
 from mana_desktop.sync.credentials import Credentials
 from mana_desktop.sync.secrets import SecretStore
 from mana_desktop.sync.spaces import CACHE_FILE, SpaceDirectory
-from mana_desktop.sync.vault import KeyringKeyCache
+from mana_desktop.sync.vault import KeyringKeyCache, VaultClient
 from tests.gui.test_account_switch import App
 from tests.integration.test_account_session import MemoryKeyring
 
@@ -65,40 +66,40 @@ def yes_to_sign_out(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
 
 
-def test_sync_is_asked_for_only_after_the_spaces_loaded(
+def test_sync_is_asked_for_only_after_the_account_started(
     qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """#1: the unlock notification alone must not start a push: without the Spaces list a
-    shared Space's change would be sealed. The Space refresh is held until the window has
-    handled an unlock that came first, so the old order shows."""
+    shared Space's change would be sealed. The unlock returns only once the window has
+    handled its notification, so a sync asked for on the unlock shows before start() ends,
+    whichever order start() unlocks and loads the Spaces in."""
     reference_server.add_space("Family", "family", [ALICE])
     profile = signed_in_profile(reference_server, tmp_path / "p")
     events: list[str] = []
-    app_ready, gui_saw_unlock = threading.Event(), threading.Event()
-    holder: dict[str, App] = {}
-    refresh = SpaceDirectory.refresh
+    gui_saw_unlock = threading.Event()
+    unlock, start = VaultClient.unlock, AccountSession.start
 
-    def held_refresh(self: SpaceDirectory, *args: Any, **kwargs: Any) -> Any:
-        assert app_ready.wait(10)
-        vault = holder["app"].session.vault
-        if vault is not None and vault.vault.key is not None:  # unlocked before the Spaces
+    def unlock_seen_by_the_gui(self: VaultClient, *args: Any, **kwargs: Any) -> Any:
+        state = unlock(self, *args, **kwargs)
+        if self.key is not None:
             gui_saw_unlock.wait(10)
-        result = refresh(self, *args, **kwargs)
-        events.append("spaces")
-        return result
+        return state
 
-    monkeypatch.setattr(SpaceDirectory, "refresh", held_refresh)
-    app = make_app(profile)
-    holder["app"] = app
+    def recorded_start(self: AccountSession, *args: Any, **kwargs: Any) -> None:
+        start(self, *args, **kwargs)
+        events.append("started")
+
+    monkeypatch.setattr(VaultClient, "unlock", unlock_seen_by_the_gui)
+    monkeypatch.setattr(AccountSession, "start", recorded_start)
+    app = make_app(profile)  # the start thread's notifications wait for this thread's loop
     engine = app.session.engine
     sync_now = engine.sync_now
     engine.sync_now = lambda: (events.append("sync_now"), sync_now())[-1]
     # Connected after the session's own slot: runs once the session has handled the unlock.
     app.session.bridge.sig_vault_changed.connect(
         lambda state: str(getattr(state, "value", state)) == "unlocked" and gui_saw_unlock.set())
-    app_ready.set()
     qtbot.waitUntil(lambda: "sync_now" in events, timeout=WAIT)
-    assert "spaces" in events and events.index("spaces") < events.index("sync_now"), events
+    assert "started" in events and events.index("started") < events.index("sync_now"), events
     assert app.session.vault.state == "unlocked" and app.session.vault.spaces.spaces()
 
 
