@@ -153,12 +153,14 @@ class Zygote:
         self._buffer = b""
         self._seen: dict[str, dict[int, int]] = {"pid": {}, "ready": {}, "exit": {}}
 
-    def spawn(self, seed: int, rounds: int, timeout: float, offline: bool = False) -> int:
+    def spawn(self, seed: int, rounds: int, timeout: float, offline: bool = False) -> int | None:
+        """The forked life's pid; None when the zygote did not answer in time."""
         assert self.proc.stdin is not None
         request = {"seed": seed, "rounds": rounds, "offline": offline}
         self.proc.stdin.write(json.dumps(request).encode() + b"\n")
         self.proc.stdin.flush()
-        return self._wait(lambda: next(iter(self._seen["pid"]), None), timeout, pop="pid")
+        pid: int | None = self._wait(lambda: next(iter(self._seen["pid"]), None), timeout, pop="pid")
+        return pid
 
     def ready(self, pid: int, timeout: float) -> bool:
         return self._wait(lambda: pid if pid in self._seen["ready"] or pid in self._seen["exit"]
