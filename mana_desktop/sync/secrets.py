@@ -23,20 +23,44 @@ ENV_KEYRING = "MANA_DESKTOP_KEYRING"
 FILE_NAME = "credentials.json"
 
 
+# Backends that would put secrets into a file or nowhere: `keyrings.alt` (plaintext and
+# "encrypted" files next to the user's data), keyring's own fail/null backends.
+_REFUSED_MODULES = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null")
+_REFUSED_WORDS = ("plaintext", "fail", "null")
+
+
+def secure_backend(backend: Any) -> Any | None:
+    """`backend` if it is an OS keyring; from a chainer, its first OS keyring; else None.
+    Judged by module and class name, because `keyrings.alt` file backends claim a
+    positive priority like a real keyring does."""
+    chained = getattr(backend, "backends", None)
+    if type(backend).__name__ == "ChainerBackend" and isinstance(chained, list | tuple):
+        return next((b for b in chained if secure_backend(b) is not None), None)
+    if getattr(backend, "priority", 0) <= 0 or not _is_os_keyring(backend):
+        return None
+    return backend
+
+
+def _is_os_keyring(backend: Any) -> bool:
+    module = type(backend).__module__.lower()
+    name = type(backend).__name__.lower()
+    if module.startswith(_REFUSED_MODULES):
+        return False
+    return not any(word in module or word in name for word in _REFUSED_WORDS)
+
+
 def _keyring_backend() -> Any | None:
-    """The usable keyring backend, or None (env override, not installed, or the fail backend)."""
+    """The usable OS keyring backend, or None (env override, not installed, or a backend
+    that is a file or nothing: then the 0600 file with its warning is used instead)."""
     if os.environ.get(ENV_KEYRING, "").strip().lower() in ("none", "file", "off", "0"):
         return None
     try:
         import keyring
-        from keyring.backends import fail
 
         backend = keyring.get_keyring()
     except Exception:  # any import/config trouble means "no keyring"
         return None
-    if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 0) <= 0:
-        return None
-    return backend
+    return secure_backend(backend)
 
 
 class SecretStore:

@@ -41,6 +41,7 @@ from mana_desktop.domain.crypto import (
     unwrap_key,
     wrap_key,
 )
+from mana_desktop.sync.secrets import secure_backend
 
 log = logging.getLogger(__name__)
 
@@ -144,12 +145,6 @@ class KeyringKeyCache:
             self._backend.delete_password(KEYRING_SERVICE, self.username)
 
 
-# Backends that would put the key into a file or nowhere: `keyrings.alt` (plaintext and
-# "encrypted" files next to the user's data), keyring's own fail/null backends.
-_REFUSED_MODULES = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null")
-_REFUSED_WORDS = ("plaintext", "fail", "null")
-
-
 def _system_keyring() -> KeyringBackend | None:
     if os.environ.get(ENV_KEYRING, "").strip().lower() in ("none", "file", "off", "0"):
         return None
@@ -159,27 +154,7 @@ def _system_keyring() -> KeyringBackend | None:
         backend = keyring.get_keyring()
     except Exception:
         return None
-    return secure_backend(backend)
-
-
-def secure_backend(backend: Any) -> KeyringBackend | None:
-    """`backend` if it is an OS keyring; from a chainer, its first OS keyring; else None.
-    Judged by module and class name, because `keyrings.alt` file backends claim a
-    positive priority like a real keyring does."""
-    chained = getattr(backend, "backends", None)
-    if type(backend).__name__ == "ChainerBackend" and isinstance(chained, list | tuple):
-        return next((b for b in chained if secure_backend(b) is not None), None)
-    if getattr(backend, "priority", 0) <= 0 or not _is_os_keyring(backend):
-        return None
-    return backend  # type: ignore[no-any-return]
-
-
-def _is_os_keyring(backend: Any) -> bool:
-    module = type(backend).__module__.lower()
-    name = type(backend).__name__.lower()
-    if module.startswith(_REFUSED_MODULES):
-        return False
-    return not any(word in module or word in name for word in _REFUSED_WORDS)
+    return secure_backend(backend)  # type: ignore[no-any-return]
 
 
 StateListener = Callable[[VaultState], None]

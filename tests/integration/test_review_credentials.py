@@ -207,3 +207,17 @@ def test_vault_status_never_creates_a_vault(
         (count,), = conn.execute("SELECT COUNT(*) FROM encryption_vaults WHERE user_id = ?",
                                  (account.user_id,))
     assert count == 0
+
+
+def test_tokens_avoid_a_file_keyring_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring as keyring_module
+
+    from mana_desktop.sync import secrets as secrets_module
+
+    monkeypatch.delenv("MANA_DESKTOP_KEYRING")
+    plaintext = _backend("keyrings.alt.file", "PlaintextKeyring", 1)
+    monkeypatch.setattr(keyring_module, "get_keyring", lambda: plaintext)
+    assert secrets_module._keyring_backend() is None
+    store = SecretStore(tmp_path)
+    store.save(ALICE, {"refreshToken": "r" * 20})
+    assert plaintext.entries == {} and store.warning  # the 0600 file, with its warning
