@@ -120,6 +120,10 @@ class Session(QObject):
             spaces = getattr(self.vault, "spaces", None)
             if spaces is not None:
                 subs.append(spaces.subscribe(self.bridge.notify_spaces))
+            wake = getattr(getattr(self.vault, "account", None), "wake_on_spaces", None)
+            if wake is not None and self.engine is not None:
+                # Changes held until the Spaces are known go once they load (or change).
+                subs.append(wake(self.engine))
 
     def _detach_account(self) -> None:
         for unsubscribe in self._account_unsubscribe:

@@ -280,3 +280,19 @@ def test_security_never_shows_a_recovery_code_for_the_next_account(
     release.set()
     qtbot.waitUntil(lambda: not section.busy, timeout=WAIT)
     assert section.code_dialog is None and not section.fresh_code
+
+
+def test_a_space_refresh_wakes_the_engines_held_pushes(
+    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any
+) -> None:
+    """Changes the engine holds for a Space it does not know yet go once the Spaces load:
+    the window wires `AccountSession.wake_on_spaces` to its engine."""
+    profile = signed_in_profile(reference_server, tmp_path / "p")
+    app = make_app(profile)
+    qtbot.waitUntil(lambda: app.session.vault.started.is_set(), timeout=WAIT)
+    engine, woken = app.session.engine, threading.Event()
+    push_now = engine.push_now
+    engine.push_now = lambda: (woken.set(), push_now())[-1]
+    reference_server.add_space("Family", "family", [ALICE])
+    app.session.vault.spaces.refresh()  # as the Spaces section's refresh does (worker)
+    assert woken.is_set()
