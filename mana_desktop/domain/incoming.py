@@ -269,9 +269,8 @@ def _columns(rows: Sequence[dict[str, Any]], names: Iterable[str]) -> dict[str, 
     return {name: list(map(dict.get, rows, repeat(name))) for name in names}
 
 
-def _keys_ok(values: Iterable[str]) -> bool:
+def _keys_ok(values: Sequence[str]) -> bool:
     """`_bad_key` for a whole column: non-empty printable strings of bounded length."""
-    values = list(values)
     return (
         set(map(type, values)) == {str}
         and min(map(len, values)) > 0 and max(map(len, values)) <= MAX_ID_LENGTH
@@ -294,7 +293,7 @@ def plain_insert_columns(changes: list[Any]) -> InsertColumns | None:
         if not all(map(PLAIN_INSERT_KEYS.issuperset, changes)):
             return None
         columns = _columns(changes, _ENVELOPE)
-        if set(columns["op"]) != {"insert"} or not _keys_ok(set(columns["table"])):
+        if set(columns["op"]) != {"insert"} or not _keys_ok(list(set(columns["table"]))):
             return None
         if not _keys_ok(columns["id"]) or set(map(type, columns["data"])) != {dict}:
             return None

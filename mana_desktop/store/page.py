@@ -2,6 +2,8 @@
 
 Plain inserts of records not seen earlier in the page become stored rows right here (one
 stamp for the whole record); everything else becomes an `Incoming` for the general LWW path.
+A page made only of such inserts (an initial sync) is built column by column, without Python
+code per change (`_whole_page`); any other page goes change by change.
 """
 
 from __future__ import annotations
