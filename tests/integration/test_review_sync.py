@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from mana_desktop.cli import main
 from mana_desktop.domain.crypto import is_envelope
 from mana_desktop.server.testing import RunningServer
 from mana_desktop.store.profile import REPLICA_FILE
@@ -47,7 +48,8 @@ def session_of(side: SyncSide) -> AccountSession:
 
 
 def test_unlocked_before_the_spaces_load_holds_shared_space_changes(
-        reference_server: RunningServer, sync_client_factory: SyncClientFactory) -> None:
+        reference_server: RunningServer, sync_client_factory: SyncClientFactory,
+        capsys: pytest.CaptureFixture[str]) -> None:
     team = reference_server.add_space("Team", "team", [ALICE, BOB])
     side = sync_client_factory(reference_server.url, subscriptions=TODO)
     # Unsent changes from before the sign-in (or kept across sign-out): plaintext, no cipher.
@@ -69,6 +71,8 @@ def test_unlocked_before_the_spaces_load_holds_shared_space_changes(
     assert status.waiting_for_spaces == 2 and WAITING_FOR_SPACES in status.describe()
     assert WAITING_FOR_SPACES in report.summary()
     assert side.replica.quarantined() == [] and side.replica.pending_count() == 2
+    assert main(["status", "--data-dir", str(side.profile.data_dir)]) == 0
+    assert "2 waiting for the account's Spaces" in capsys.readouterr().out
 
     session.spaces.refresh()
     again = side.engine.run_once()
