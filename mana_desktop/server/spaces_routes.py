@@ -135,8 +135,8 @@ def organization_routes(service: SyncService) -> list[BaseRoute]:
         if org_id is None:
             return _error(*NO_ACTIVE)
         member = orgs.member(org_id, who.user_id)
-        if member is None:
-            return _error(404, "MEMBER_NOT_FOUND", "Member not found")
+        if member is None:  # Better Auth answers 400 here as for "no active organization"
+            return _error(400, "MEMBER_NOT_FOUND", "Member not found")
         return json_response(member.public())
 
     def list_members(who: Caller, request: Request) -> Response:

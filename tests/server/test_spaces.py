@@ -210,6 +210,22 @@ def test_a_refused_set_active_clears_the_active_org(reference_server: RunningSer
         assert none.status_code == 400 and none.json()["code"] == "NO_ACTIVE_ORGANIZATION"
 
 
+def test_active_member_gone_is_a_400(reference_server: RunningServer) -> None:
+    server = reference_server
+    club = server.add_space("Club", "club", [BOB, ALICE])
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        login(client, ALICE, "alice-password")
+        assert client.post(ORG + "set-active", json={"organizationId": club}).status_code == 200
+        with sqlite3.connect(server.db_path) as conn:  # removed from the Space meanwhile
+            conn.execute(
+                "DELETE FROM memberships WHERE space_id = ? AND user_id = ?",
+                (club, server.users[ALICE]),
+            )
+        gone = client.get(ORG + "get-active-member")
+        assert gone.status_code == 400
+        assert gone.json() == {"code": "MEMBER_NOT_FOUND", "message": "Member not found"}
+
+
 def test_bearer_callers_share_one_active_org_per_user(reference_server: RunningServer) -> None:
     server = reference_server
     personal = server.personal_space(ALICE)
