@@ -296,3 +296,21 @@ def test_a_space_refresh_wakes_the_engines_held_pushes(
     reference_server.add_space("Family", "family", [ALICE])
     app.session.vault.spaces.refresh()  # as the Spaces section's refresh does (worker)
     assert woken.is_set()
+
+
+def test_a_sign_out_during_a_rebuild_signs_out_the_account_that_rebuild_opened(
+    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = signed_in_profile(reference_server, tmp_path / "p")
+    app = make_app(profile)
+    qtbot.waitUntil(lambda: app.session.vault.started.is_set(), timeout=WAIT)
+    seen: list[tuple[Any, Any]] = []
+    app.session.sig_account_changed.connect(lambda: seen.append((app.session.vault, app.session.engine)))
+    yes_to_sign_out(monkeypatch)
+    app.window.rebuild_account()  # e.g. a new account server, still on the worker ...
+    app.window.sign_out()  # ... when the sign-out is confirmed
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=WAIT)
+    (rebuilt, rebuilt_engine), (after, after_engine) = seen
+    assert rebuilt is not None and rebuilt_engine is not None and after is None and after_engine is None
+    assert rebuilt.closed and rebuilt.vault.key is None and rebuilt_engine._thread is None
+    assert not Credentials(profile).signed_in()
