@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -155,15 +156,21 @@ class SyncService:
 
     def pull(self, user_id: str, app_id: str, collection: str, since: str, client_id: str) -> bytes:
         """`GET /sync/{appId}/pull`: one page of one collection."""
-        page = self.store.read_joined(
-            self.scope(user_id),
-            app_id,
-            table=collection,
-            since=parse_since(since),
-            exclude_client=client_id,
-            limit=PAGE_SIZE,
-            select=change_json_sql(self.dialect, False),
-        )
+        stamp = parse_since(since)
+        try:
+            page = self.store.read_joined(
+                self.scope(user_id),
+                app_id,
+                table=collection,
+                since=stamp,
+                exclude_client=client_id,
+                limit=PAGE_SIZE,
+                select=change_json_sql(self.dialect, False),
+            )
+        except sqlite3.DataError:
+            # A page over SQLite's string limit (1 GB: huge rows): row by row instead.
+            rows = self.read_page(user_id, app_id, collection, stamp, client_id)
+            return self._response_bytes(rows)
         return _sync_response(self._fill_fallbacks(page.text), page.has_more, page.until)
 
     def _fill_fallbacks(self, joined: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -226,6 +227,15 @@ def test_pull_pages_render_python_rows_in_place(tmp_path: Path) -> None:
         assert pulled.split(cut)[0] == expected.split(cut)[0] and cut in pulled
         ids = [c["id"] for c in json.loads(pulled)["serverChanges"]]
         assert ids == ["a", "a", "b"] and b'q\\"k' in pulled and b"\\u003cone" in pulled
+        # A page over SQLite's string limit is built row by row instead.
+        service.store.reader().setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 300)
+        with pytest.raises(sqlite3.DataError):
+            service.store.read_joined(
+                Scope("u"), "app", table="t", since=0, exclude_client="r", limit=9,
+                select="printf('%.200c', 'x')",
+            )  # fmt: skip
+        capped = service.pull("u", "app", "t", since, "r")
+        assert capped.split(cut)[0] == expected.split(cut)[0]
     finally:
         service.close()
 
