@@ -77,6 +77,15 @@ class VaultLockedError(CryptoError):
         )
 
 
+class SpacesPendingError(VaultLockedError):
+    """A write needs to know whether its Space is shared (plaintext) or personal (sealed),
+    and the account's Spaces have not loaded yet: nothing was written."""
+
+    def __init__(self, table: str, fields: Iterable[str] = ()) -> None:
+        super().__init__(table, fields)
+        self.args = (f"The account's Spaces are still loading: {table} cannot be saved yet.",)
+
+
 # -- the key ----------------------------------------------------------------------------
 
 
@@ -396,15 +405,22 @@ class RecordCipher:
         context = self.context
         stamped = stamp_new_record(table, data, user_id=self.user_id,
                                    space_id=context.effective_space_id())
-        return encrypt_record(table, stamped, self._key(),
-                              personal=is_personal_scope(stamped.get("spaceId"), context))
+        return self._seal(table, stamped, stamped.get("spaceId"), context)
 
     def seal_update(self, table: str, fields: Mapping[str, Any],
                     existing: Mapping[str, Any]) -> dict[str, Any]:
         """An update's changed fields as stored and pushed: immutable stamps stripped, the
         registry fields sealed by the Space of the `existing` record."""
-        return encrypt_record(table, strip_immutable(fields), self._key(),
-                              personal=is_personal_scope(existing.get("spaceId"), self.context))
+        return self._seal(table, strip_immutable(fields), existing.get("spaceId"), self.context)
+
+    def _seal(self, table: str, data: Mapping[str, Any], space_id: object,
+              context: SpaceContext) -> dict[str, Any]:
+        # A Space we cannot place yet may be shared: sealing would leave co-members with
+        # ciphertext for good, not sealing could leak a personal record. Wait.
+        if context.awaits_spaces(space_id) and fields_to_encrypt(table, restore_locked(data)):
+            raise SpacesPendingError(table, fields_to_encrypt(table, restore_locked(data)))
+        return encrypt_record(table, data, self._key(),
+                              personal=is_personal_scope(space_id, context))
 
     def read_only(self, data: Mapping[str, Any]) -> bool:
         """Records of shared Spaces are shown read-only."""

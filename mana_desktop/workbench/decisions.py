@@ -31,7 +31,7 @@ from mana_desktop.workbench.context import Context, Decision, DecisionError
 from mana_desktop.workbench.executor import apply_ops, plan_ops
 from mana_desktop.workbench.messages import say
 from mana_desktop.workbench.plans import PlanEdits
-from mana_desktop.workbench.staging import VAULT_LOCKED
+from mana_desktop.workbench.staging import write_blocked_text
 
 _STATUS_WORDS = {
     "approved": "already approved",
@@ -52,7 +52,7 @@ class Decider:
         try:
             return self._approve(proposal_id, params)
         except VaultLockedError as exc:
-            text = VAULT_LOCKED.get(self._ctx.lang, VAULT_LOCKED["en"])
+            text = write_blocked_text(exc, self._ctx.lang)
             self._remember_errors({proposal_id: text})
             raise DecisionError(text) from exc
 
@@ -85,7 +85,7 @@ class Decider:
         except VaultLockedError as exc:
             if all_or_error:
                 raise
-            raise DecisionError(VAULT_LOCKED.get(self._ctx.lang, VAULT_LOCKED["en"])) from exc
+            raise DecisionError(write_blocked_text(exc, self._ctx.lang)) from exc
         except _Nothing:
             self._remember_errors(failures)
             raise

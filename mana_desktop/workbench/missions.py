@@ -27,7 +27,7 @@ from mana_desktop.domain.mission import (
 from mana_desktop.domain.timeutil import format_ms
 from mana_desktop.workbench.context import Context, DecisionError
 from mana_desktop.workbench.messages import say
-from mana_desktop.workbench.staging import VAULT_LOCKED
+from mana_desktop.workbench.staging import write_blocked_text
 
 EDITABLE = {
     "title": "title",
@@ -234,7 +234,7 @@ class Missions:
         try:
             yield
         except VaultLockedError as exc:
-            raise DecisionError(VAULT_LOCKED.get(self._ctx.lang, VAULT_LOCKED["en"])) from exc
+            raise DecisionError(write_blocked_text(exc, self._ctx.lang)) from exc
 
     def _require(self, mission_id: str) -> Mission:
         record = self._ctx.replica.get(MISSIONS_APP, MISSIONS_COLLECTION, mission_id)

@@ -20,6 +20,7 @@ from typing import Any
 
 from mana_desktop.domain.actor import ai_actor
 from mana_desktop.domain.changeset import ChangeSet
+from mana_desktop.domain.crypto import SpacesPendingError, VaultLockedError
 from mana_desktop.domain.mission import (
     MISSIONS_APP,
     MISSIONS_COLLECTION,
@@ -43,6 +44,18 @@ VAULT_LOCKED = {
     "en": "Unlock the vault to apply this change.",
     "de": "Entsperre den Tresor, um diese Änderung anzuwenden.",
 }
+SPACES_PENDING = {
+    "en": "Your Spaces are still loading; try again in a moment.",
+    "de": "Deine Spaces werden noch geladen; versuche es gleich noch einmal.",
+}
+
+
+def write_blocked_text(exc: VaultLockedError, lang: str) -> str:
+    """Words for a write the vault (or the not yet loaded Spaces) held back."""
+    words = SPACES_PENDING if isinstance(exc, SpacesPendingError) else VAULT_LOCKED
+    return words.get(lang, words["en"])
+
+
 _DENIED = {
     "en": "Not run: your policy denies “{tool}” to the AI.",
     "de": "Nicht ausgeführt: Deine Richtlinie verbietet der KI „{tool}“.",
@@ -330,9 +343,25 @@ class Stager:
         except ToolFailure as exc:
             row["error"] = str(exc)  # stays pending: a person can look, edit or reject
             return
-        effects = apply_ops(tx, self._ctx.replica, ops, rows.actor_of(row))
+        try:
+            effects = self._apply_auto(tx, ops, row)
+        except VaultLockedError as exc:  # the key went, or the Spaces are not loaded yet
+            row["error"] = write_blocked_text(exc, self._ctx.lang)
+            return  # stays pending, nothing of this step kept
         row.update(status="approved", decided_at=row["created_at"], decided_by="policy")
         row["effects"] = json.dumps(effects)
+
+    def _apply_auto(self, tx: Any, ops: Any, row: rows.Row) -> list[dict[str, Any]]:
+        # A savepoint, so a write refused halfway through the step leaves none of it behind.
+        tx.conn.execute("SAVEPOINT auto_step")
+        try:
+            effects = apply_ops(tx, self._ctx.replica, ops, rows.actor_of(row))
+        except BaseException:
+            tx.conn.execute("ROLLBACK TO auto_step")
+            tx.conn.execute("RELEASE auto_step")
+            raise
+        tx.conn.execute("RELEASE auto_step")
+        return effects
 
     @staticmethod
     def _mission_gone(tx: Any, existing: Iterable[rows.Row]) -> None:
