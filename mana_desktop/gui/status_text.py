@@ -39,7 +39,19 @@ def waiting_text(status: Any, now: datetime) -> str:
     age = _age(getattr(status, "oldest_pending_at", None), now)
     if age:
         text += " " + translate("Status", "(oldest {age})").format(age=age)
-    return text
+    return text + _held_text(status)
+
+
+def _held_text(status: Any) -> str:
+    """Why some of them wait: they are sent once the key or the Spaces are there."""
+    held = []
+    key = int(getattr(status, "waiting_for_key", 0) or 0)
+    spaces = int(getattr(status, "waiting_for_spaces", 0) or 0)
+    if key:
+        held.append(translate("Status", "{count} held until the encryption key is unlocked").format(count=key))
+    if spaces:
+        held.append(translate("Status", "{count} held until your Spaces have loaded").format(count=spaces))
+    return "".join(" · " + part for part in held)
 
 
 def status_text(status: Any, now: datetime | None = None) -> str:

@@ -184,6 +184,8 @@ GERMAN: dict[tuple[str, str], str | tuple[str, str]] = {
     ("Status", " — retrying in %n s"): (" — neuer Versuch in %n s", " — neuer Versuch in %n s"),
     ("Status", "%n waiting to send"): ("%n wartet auf Versand", "%n warten auf Versand"),
     ("Status", "(oldest {age})"): "(älteste {age})",
+    ("Status", "{count} held until the encryption key is unlocked"): "{count} warten auf den entsperrten Schlüssel",
+    ("Status", "{count} held until your Spaces have loaded"): "{count} warten, bis deine Spaces geladen sind",
     ("Status", "◐ Syncing {percent} %"): "◐ Synchronisiere {percent} %",
     ("Status", "◐ Syncing"): "◐ Synchronisiere",
     ("Status", "○ Offline"): "○ Offline",

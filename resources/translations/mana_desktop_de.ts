@@ -938,6 +938,16 @@
         <translation>(älteste {age})</translation>
     </message>
     <message>
+        <location filename="../../mana_desktop/gui/status_text.py" line="52" />
+        <source>{count} held until the encryption key is unlocked</source>
+        <translation>{count} warten auf den entsperrten Schlüssel</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/status_text.py" line="52" />
+        <source>{count} held until your Spaces have loaded</source>
+        <translation>{count} warten, bis deine Spaces geladen sind</translation>
+    </message>
+    <message>
         <location filename="../../mana_desktop/gui/status_text.py" line="53" />
         <source>◐ Syncing {percent} %</source>
         <translation>◐ Synchronisiere {percent} %</translation>

@@ -71,6 +71,9 @@ def test_status_words():
     offline = status_text(SyncStatus(state="offline", pending=3, oldest_pending_at="2026-11-24T11:48:00.000Z"), now)
     assert offline.startswith("○ Offline — 3 waiting to send (oldest 12 min)")
     assert status_text(SyncStatus(state="paused", paused_message="subscription inactive"), now) == "⏸ Sync paused: subscription inactive"
+    held = status_text(SyncStatus(pending=5, waiting_for_key=2, waiting_for_spaces=1), now)
+    assert "5 waiting to send · 2 held until the encryption key is unlocked · 1 held until your Spaces have loaded" in held
+    assert "held" not in status_text(SyncStatus(pending=5), now)
 
 
 def test_app_command_is_registered():
