@@ -149,7 +149,7 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.Lock()
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: dict[threading.Thread, sqlite3.Connection] = {}
         self._readers_lock = threading.Lock()
         self._writer = self._connect()
         try:
@@ -201,15 +201,22 @@ class Store:
             conn.execute("PRAGMA query_only=ON")
             self._local.conn = conn
             with self._readers_lock:
-                self._readers.append(conn)
+                self._close_orphans()
+                self._readers[threading.current_thread()] = conn
         return conn
+
+    def _close_orphans(self) -> None:
+        # The server's worker threads come and go; each one that ended leaves a connection
+        # (and its page cache) nobody can use any more.
+        for thread in [t for t in self._readers if not t.is_alive()]:
+            self._readers.pop(thread).close()
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         with self._readers_lock:
-            for conn in self._readers:
+            for conn in self._readers.values():
                 conn.close()
             self._readers.clear()
         with self._write_lock:

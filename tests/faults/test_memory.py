@@ -87,10 +87,6 @@ def test_short_run_keeps_the_parent_bounded(tmp_path: Path) -> None:
     assert "peak RSS: parent" in report and "largest child" in report
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "BUG: server/store.py Store.reader() keeps every thread's read connection in _readers "
-    "until close(); the ASGI worker threads come and go, so connections (each with a 64 MiB "
-    "page cache) pile up in the process that hosts the server"))
 def test_server_reader_connections_do_not_pile_up_with_threads(tmp_path: Path) -> None:
     from mana_desktop.server.store import Store
 
