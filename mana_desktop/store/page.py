@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import eq, is_not
 from typing import Any, Final
 
@@ -18,6 +18,7 @@ from mana_desktop.domain.fastjson import dumps as fast_dumps
 from mana_desktop.domain.fastjson import dumps_many
 from mana_desktop.domain.incoming import (
     Incoming,
+    InsertColumns,
     insert_time,
     parse_change,
     plain_insert,
@@ -94,34 +95,70 @@ def _whole_page(app: str, changes: list[Any], events: EventMemory | None, horizo
     The result equals what `_change_by_change` makes of the same page (a property test holds
     the two together); nothing is changed (the event memory included) before it is certain.
     """
-    columns = plain_insert_columns(changes)
-    if columns is None:
+    parts: list[_Part] = []
+    for start in range(0, len(changes), CHUNK):
+        part = _part(changes[start : start + CHUNK])
+        if part is None:
+            return None
+        parts.append(part)
+    if not parts:
         return None
-    tables, ids, count = columns.tables, columns.ids, len(changes)
+    tables, ids = _joined(p.tables for p in parts), _joined(p.ids for p in parts)
+    count = len(changes)
     if len(set(ids) if len(set(tables)) == 1 else set(zip(tables, ids, strict=True))) != count:
         return None  # a record changed twice: the general path merges them
-    present = map(is_not, columns.event_ids, repeat(None))
-    event_ids: list[str] = list(compress(columns.event_ids, present))  # type: ignore[arg-type]
+    event_ids: list[str] = _joined(p.event_ids for p in parts)
     known = events.ids if events is not None else None
     if known is not None and (len(set(event_ids)) != len(event_ids) or not known.isdisjoint(event_ids)):
         return None  # duplicates: counted and skipped one by one
-    times = columns.insert_times()
-    metas = _insert_metas(times, columns.actors)
-    texts = dumps_many(columns.datas)
-    deleted = columns.data_columns["deletedAt"]
-    if set(map(type, deleted)) == {type(None)}:  # no tombstones: rows without deleted_at
+    texts, metas = _joined(p.texts for p in parts), _joined(p.metas for p in parts)
+    if all(p.deleted is None for p in parts):  # no tombstones: rows without deleted_at
         rows: list[Row] = list(zip(repeat(app, count), tables, ids, texts, metas, strict=True))
     else:
-        deleted = [d if type(d) is str and d else None for d in deleted]
+        deleted = _joined(p.deleted or repeat(None, len(p.ids)) for p in parts)
         rows = list(zip(repeat(app, count), tables, ids, texts, metas, deleted, strict=True))
     page = Page()
     page.set_rows(tables, ids, rows, changes)
     if known is not None:
         known.update(event_ids)
         page.event_ids = event_ids
+    times = _joined(p.times for p in parts)
     if max(times) > horizon:
         page.future = {(t, i): at for t, i, at in zip(tables, ids, times, strict=True) if at > horizon}
     return page
+
+
+# Changes per column pass: the passes over a chunk find its dicts still in the CPU cache.
+# Over a whole page of dicts scattered in a fragmented heap they missed it on every pass.
+CHUNK: Final = 100
+
+
+class _Part:
+    """The columns of one chunk of a whole page (`deleted` None: no tombstone in it)."""
+
+    __slots__ = ("deleted", "event_ids", "ids", "metas", "tables", "texts", "times")
+
+    def __init__(self, columns: InsertColumns) -> None:
+        self.tables, self.ids = columns.tables, columns.ids
+        present = map(is_not, columns.event_ids, repeat(None))
+        self.event_ids: list[str] = list(compress(columns.event_ids, present))  # type: ignore[arg-type]
+        self.times = columns.insert_times()
+        # An actor's JSON is a function of the actor alone, so chunks can encode their own.
+        self.metas = _insert_metas(self.times, columns.actors)
+        self.texts = dumps_many(columns.datas)
+        deleted = columns.data_columns["deletedAt"]
+        self.deleted: list[str | None] | None = None
+        if set(map(type, deleted)) != {type(None)}:
+            self.deleted = [d if type(d) is str and d else None for d in deleted]
+
+
+def _part(chunk: list[Any]) -> _Part | None:
+    columns = plain_insert_columns(chunk)
+    return None if columns is None else _Part(columns)
+
+
+def _joined(columns: Iterable[Iterable[Any]]) -> list[Any]:
+    return list(chain.from_iterable(columns))
 
 
 def _insert_metas(times: list[str], actors: list[Any]) -> list[str]:

@@ -108,8 +108,9 @@ def dump(path: Path) -> dict[str, Any]:
         conn.close()
 
 
-def apply_all(path: Path, batches: list[list[Any]], whole_page: bool) -> list[ApplyResult]:
+def apply_all(path: Path, batches: list[list[Any]], whole_page: bool, chunk: int = 100) -> list[ApplyResult]:
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(page_module, "CHUNK", chunk)  # small chunks: pages are cut into several
         if not whole_page:
             mp.setattr(page_module, "_whole_page", lambda *args: None)
         with Replica.open(path) as replica:
@@ -118,10 +119,12 @@ def apply_all(path: Path, batches: list[list[Any]], whole_page: bool) -> list[Ap
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(batches=st.lists(pages(), min_size=1, max_size=3))
-def test_whole_page_path_and_change_by_change_make_identical_replicas(batches: list[list[Any]]) -> None:
+@given(batches=st.lists(pages(), min_size=1, max_size=3), chunk=st.integers(1, 7))
+def test_whole_page_path_and_change_by_change_make_identical_replicas(
+    batches: list[list[Any]], chunk: int
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        fast = apply_all(Path(tmp) / "fast.db", batches, whole_page=True)
+        fast = apply_all(Path(tmp) / "fast.db", batches, whole_page=True, chunk=chunk)
         slow = apply_all(Path(tmp) / "slow.db", batches, whole_page=False)
         assert fast == slow
         assert dump(Path(tmp) / "fast.db") == dump(Path(tmp) / "slow.db")
