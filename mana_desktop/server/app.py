@@ -16,9 +16,11 @@ from urllib.parse import quote
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from mana_desktop.domain.wire import CLIENT_ID_HEADER, MAX_BODY, SYNC_INACTIVE_BODY
@@ -35,6 +37,7 @@ from mana_desktop.server.spaces_routes import (
 from mana_desktop.server.sse import open_stream
 from mana_desktop.server.ws import serve_socket
 
+ORGANIZATION_PREFIX = "/api/auth/organization/"
 TOO_LARGE = "invalid JSON: http: request body too large"
 
 
@@ -154,15 +157,50 @@ def build_app(service: SyncService) -> Starlette:
                     "refreshToken": refresh,
                 }
             )
-            _set_session_cookie(response, service.auth.session_cookie(refresh))
+            if service.auth.login_sets_cookie:
+                _set_session_cookie(response, service.auth.session_cookie(refresh))
+            return response
+
+        return await run_in_threadpool(work)
+
+    async def sign_in_email(request: Request) -> Response:
+        """Better Auth's native `POST /api/auth/sign-in/email`: the one route upstream that
+        answers a password with the signed session cookie (encryption-and-account.md §4.6)."""
+        body = await _json_object(request)
+        email = body.get("email") if body else None
+        password = body.get("password") if body else None
+        if not isinstance(email, str) or not isinstance(password, str) or not email:
+            return json_response(
+                {"code": "VALIDATION_ERROR", "message": "email and password are required"}, 400
+            )
+
+        def work() -> Response:
+            user = service.auth.login(email, password)
+            if user is None:
+                return json_response(
+                    {"code": "INVALID_EMAIL_OR_PASSWORD", "message": "Invalid email or password"},
+                    401,
+                )
+            token = service.auth.issue_refresh(user)
+            response = json_response(
+                {
+                    "redirect": False,
+                    "token": token,
+                    "user": {**user.public(), "image": None, "emailVerified": True},
+                }
+            )
+            _set_session_cookie(response, service.auth.session_cookie(token))
             return response
 
         return await run_in_threadpool(work)
 
     async def refresh(request: Request) -> Response:
         body = await _json_object(request)
-        # Upstream reads the session cookie; the body's refreshToken is our extension.
-        token = session_token(service, request) or (body.get("refreshToken") if body else None)
+        # Upstream reads the session cookie; the body's refreshToken is our extension (off
+        # in the upstream mode, where a client without the cookie must fail as it would there).
+        token = session_token(service, request)
+        if token is None and body and service.auth.login_sets_cookie:
+            token = body.get("refreshToken")
         if not isinstance(token, str) or not token:
             return _auth_error(401, "TOKEN_EXPIRED", "Session expired")
 
@@ -226,6 +264,7 @@ def build_app(service: SyncService) -> Starlette:
         Route("/api/v1/auth/login", login, methods=["POST"]),
         Route("/api/v1/auth/refresh", refresh, methods=["POST"]),
         Route("/api/v1/auth/logout", logout, methods=["POST"]),
+        Route("/api/auth/sign-in/email", sign_in_email, methods=["POST"]),
         Route("/api/auth/jwks", jwks, methods=["GET"]),
         Route("/api/auth/token", session_jwt, methods=["GET"]),
         *organization_routes(service),
@@ -235,6 +274,7 @@ def build_app(service: SyncService) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(CookieOnlyOrganizations, service=service)],
         exception_handlers={
             HTTPException: _http_exception,
         },
@@ -252,6 +292,25 @@ def _optional_routes(service: SyncService) -> list[BaseRoute]:
             raise
         return []
     return list(vault_routes(service))
+
+
+class CookieOnlyOrganizations:
+    """In the upstream mode, the organization routes see no `Authorization` header: upstream
+    authenticates them with the session cookie only (our bearer fallback is an extension)."""
+
+    def __init__(self, app: ASGIApp, service: SyncService) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and not self.service.auth.login_sets_cookie
+            and str(scope.get("path", "")).startswith(ORGANIZATION_PREFIX)
+        ):
+            headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"authorization"]
+            scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

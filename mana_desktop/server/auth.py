@@ -141,6 +141,10 @@ class Auth:
     ) -> None:
         self.store = store
         self.key = key
+        # False = the upstream behaviour (`serve --upstream-login`): `/api/v1/auth/login`
+        # sets no session cookie, `/refresh` and the organization routes take only the
+        # cookie, so a client must also sign in through Better Auth's native route.
+        self.login_sets_cookie = True
         self.access_ttl_s = access_ttl_s
         self.issuer = issuer
         self._verified: dict[str, tuple[str, float]] = {}

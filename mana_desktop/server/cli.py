@@ -82,6 +82,13 @@ def register(subparsers: Any) -> None:
         "without one they answer 404)",
     )
     parser.add_argument(
+        "--upstream-login",
+        action="store_true",
+        help="behave like upstream mana-auth: POST /api/v1/auth/login sets no session cookie "
+        "(only Better Auth's POST /api/auth/sign-in/email does), /api/v1/auth/refresh ignores "
+        "{refreshToken} in the body and the organization routes take only the cookie",
+    )
+    parser.add_argument(
         "--token-ttl",
         type=int,
         default=15 * 60,
@@ -191,6 +198,7 @@ def run_serve(args: argparse.Namespace) -> int:
         )
     except (OSError, ValueError, sqlite3.Error) as exc:
         return _fail(f"cannot open {db_path}: {exc}")
+    service.auth.login_sets_cookie = not args.upstream_login
     try:
         try:
             for email, password in users:

@@ -124,8 +124,12 @@ def start_server(
     access_ttl_s: int = 15 * 60,
     host: str = "127.0.0.1",
     service_key: str = "",
+    login_sets_cookie: bool = True,
 ) -> RunningServer:
-    """Start the reference server on `host`:0 in a thread; returns when it accepts requests."""
+    """Start the reference server on `host`:0 in a thread; returns when it accepts requests.
+
+    `login_sets_cookie=False` behaves like upstream mana-auth (`serve --upstream-login`):
+    `/api/v1/auth/login` sets no session cookie; only `/api/auth/sign-in/email` does."""
     service = SyncService.open(
         Path(db_path),
         dialect=dialect,
@@ -134,6 +138,7 @@ def start_server(
         access_ttl_s=access_ttl_s,
         service_key=service_key,
     )
+    service.auth.login_sets_cookie = login_sets_cookie
     try:
         known = {}
         for email, password in users:

@@ -118,6 +118,8 @@ def cmd_login(args: argparse.Namespace) -> int:
     if credentials.storage_warning:
         _err(f"warning: {credentials.storage_warning}")
     print(f"Signed in to {account.server_url} as {account.email}.")
+    if credentials.session_warning:
+        print(f"Warning: {credentials.session_warning}.")
     _start_account(profile, credentials)
     return 0
 

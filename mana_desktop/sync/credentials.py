@@ -1,9 +1,12 @@
 """Signing in to mana-auth and keeping a valid access token (docs/CONTRACTS.md "Credentials").
 
 Login posts `{email, password}` to `/api/v1/auth/login`, which answers with a 15-minute EdDSA
-access JWT, a session ("refresh") token and a session cookie. Upstream refreshes only with the
-cookie (encryption-and-account.md §4.3), so we keep both and send both to
-`/api/v1/auth/refresh`. Secrets go to the keyring (or the 0600 file, see secrets.py); the
+access JWT and a session ("refresh") token. Upstream refreshes (and serves the Spaces) only
+with Better Auth's session cookie, which that route does NOT set; so, as the webapp does, when
+no `*session_token` cookie came back we also sign in through Better Auth's native
+`/api/auth/sign-in/email` in the same cookie jar (encryption-and-account.md §4.3, §4.6). We
+keep the token and the cookies and send both to `/api/v1/auth/refresh` (or, where that route
+is missing, `GET /api/auth/token` with the cookie). Secrets go to the keyring (or the 0600 file, see secrets.py); the
 account itself (server, email, user id) goes to the profile settings.
 
 Tokens never appear in exceptions, logs or status: every message is built from our own words
@@ -14,12 +17,14 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
@@ -30,10 +35,16 @@ from mana_desktop.sync.secrets import SecretStore
 LOGIN_PATH = "/api/v1/auth/login"
 REFRESH_PATH = "/api/v1/auth/refresh"
 LOGOUT_PATH = "/api/v1/auth/logout"
+NATIVE_SIGN_IN_PATH = "/api/auth/sign-in/email"
+SESSION_JWT_PATH = "/api/auth/token"
+NO_SESSION_COOKIE = ("the server gave no session cookie, so the session cannot be renewed "
+                     "automatically: sign in again when it expires (about every 15 minutes)")
 # Refresh this long before `exp`, as the webapp does, so a token never expires in flight.
 EXPIRY_MARGIN_S = 10.0
 DEFAULT_LIFETIME_S = 15 * 60.0
 AUTH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+
+log = logging.getLogger(__name__)
 
 
 # One lock per profile directory, shared by every `Credentials` of it in this process: a
@@ -70,12 +81,19 @@ class Credentials:
         self._access: str | None = None
         self._expires_at = 0.0
         self._known: set[str] = set()
+        self._session_warning: str | None = None
 
     # ----- reading -----
     @property
     def storage_warning(self) -> str | None:
         """Set when secrets live in the fallback file instead of a keyring (show it)."""
         return self._store.warning
+
+    @property
+    def session_warning(self) -> str | None:
+        """Set by the last `login` when no session cookie could be obtained (show it): the
+        access token then cannot be renewed and the Spaces cannot load upstream."""
+        return self._session_warning
 
     def account(self) -> Account | None:
         settings = self.profile.load_settings()
@@ -101,14 +119,17 @@ class Credentials:
         with self._client() as client:
             response = _post(client, auth + LOGIN_PATH, {"email": email, "password": password})
             body = _json_or_error(response, "sign in")
+            access = body.get("accessToken")
+            if not isinstance(access, str) or not access:
+                if body.get("twoFactorRedirect"):
+                    raise AuthError("This account uses two-factor sign-in, which Mana Desktop "
+                                    "cannot do yet.", status=response.status_code)
+                raise AuthError("The server did not return an access token.",
+                                status=response.status_code)
+            self._session_warning = None
+            if not _has_session_cookie(client):
+                self._session_warning = _native_sign_in(client, auth, email, password)
             cookies = {c.name: c.value for c in client.cookies.jar if c.value}
-        access = body.get("accessToken")
-        if not isinstance(access, str) or not access:
-            if body.get("twoFactorRedirect"):
-                raise AuthError("This account uses two-factor sign-in, which Mana Desktop "
-                                "cannot do yet.", status=response.status_code)
-            raise AuthError("The server did not return an access token.",
-                            status=response.status_code)
         raw_user = body.get("user")
         user: dict[str, Any] = raw_user if isinstance(raw_user, dict) else {}
         user_id = str(user.get("id") or _jwt_claims(access).get("sub") or "")
@@ -201,12 +222,15 @@ class Credentials:
         with self._client(cookies=cookies) as client:
             response = _post(client, account.auth_url + REFRESH_PATH,
                              {"refreshToken": refresh_token or ""})
+            if response.status_code in (404, 405) and cookies:
+                # No mana-auth refresh route (a bare Better Auth): mint from the cookie.
+                response = _session_jwt(client, account.auth_url)
             if response.status_code in (401, 403):
                 self._access, self._expires_at = None, 0.0
                 raise SignedOutError("The session has expired: sign in again.")
             body = _json_or_error(response, "refresh the session")
             new_cookies = {c.name: c.value for c in client.cookies.jar if c.value}
-        access = body.get("accessToken")
+        access = body.get("accessToken") or body.get("token")
         if not isinstance(access, str) or not access:
             raise SignedOutError("The server did not renew the session: sign in again.")
         new_refresh = body.get("refreshToken")
@@ -299,13 +323,53 @@ class Credentials:
     def _remember(self, *values: Any) -> None:
         for value in values:
             if isinstance(value, dict):
-                self._known.update(str(v) for v in value.values() if v)
+                for item in (str(v) for v in value.values() if v):
+                    # A session cookie is `<token>.<HMAC>` (URL-encoded): the bare token is
+                    # a secret too (a native sign-in answer carries it in its body).
+                    self._remember(item, unquote(item).rpartition(".")[0])
             elif isinstance(value, str) and len(value) >= 8:
                 self._known.add(value)
 
     def _client(self, cookies: dict[str, str] | None = None) -> httpx.Client:
         return httpx.Client(timeout=AUTH_TIMEOUT, transport=self._transport,
                             cookies=cookies or None, follow_redirects=False)
+
+
+def _has_session_cookie(client: httpx.Client) -> bool:
+    """Whether the jar holds Better Auth's session cookie (`mana.session_token`, maybe with a
+    `__Secure-` prefix or another cookie prefix)."""
+    return any(c.name.endswith("session_token") and c.value for c in client.cookies.jar)
+
+
+def _native_sign_in(client: httpx.Client, auth: str, email: str, password: str) -> str | None:
+    """Better Auth's `POST /api/auth/sign-in/email` in the login's jar, for the session cookie
+    mana-auth's `/login` does not set. None when the cookie came; else the warning to show.
+    Never raises: the access token from `/login` is good for a while without it."""
+    try:
+        response = client.post(auth + NATIVE_SIGN_IN_PATH,
+                               json={"email": email, "password": password})
+    except httpx.HTTPError as exc:
+        log.warning("native sign-in for the session cookie failed: %s",
+                    describe_transport_error(exc)[0])
+        return NO_SESSION_COOKIE
+    if response.is_success and _has_session_cookie(client):
+        return None
+    if response.status_code in (404, 405):
+        log.warning("the auth server has no %s route: no session cookie", NATIVE_SIGN_IN_PATH)
+    else:
+        # Status only: the body of a sign-in answer holds a session token.
+        log.warning("native sign-in for the session cookie failed: HTTP %s%s",
+                    response.status_code, "" if not response.is_success else " without a cookie")
+    return NO_SESSION_COOKIE
+
+
+def _session_jwt(client: httpx.Client, auth: str) -> httpx.Response:
+    """Better Auth's `GET /api/auth/token` (cookie) -> `{token: <JWT>}`."""
+    try:
+        return client.get(auth + SESSION_JWT_PATH)
+    except httpx.HTTPError as exc:
+        message, network = describe_transport_error(exc)
+        raise AuthError(f"Cannot reach the server: {message}.", network=network) from None
 
 
 def _post(client: httpx.Client, url: str, body: dict[str, Any]) -> httpx.Response:
