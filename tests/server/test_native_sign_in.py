@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
@@ -87,3 +91,34 @@ def test_upstream_login_sets_no_cookie_and_refresh_needs_one(
         assert client.get("/api/auth/organization/list", headers=bearer).status_code == 401
         client.post(SIGN_IN, json=CREDENTIALS)
         assert client.get("/api/auth/organization/list").status_code == 200
+
+
+def test_serve_upstream_login_flag(tmp_path: Path) -> None:
+    """`mana-desktop serve --upstream-login` as a real process: login sets no cookie, the
+    native sign-in does; `--help` documents the flag."""
+    help_text = subprocess.run(
+        [sys.executable, "-m", "mana_desktop", "serve", "--help"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout
+    assert "--upstream-login" in help_text
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mana_desktop", "serve", "--port", "0", "--no-runner",
+         "--upstream-login", "--db", str(tmp_path / "u.db"), "--user", "zed@example.com:pw"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip().removeprefix("listening on ")
+        credentials = {"email": "zed@example.com", "password": "pw"}
+        with httpx.Client(base_url=url, timeout=10) as client:
+            login = client.post("/api/v1/auth/login", json=credentials)
+            assert login.status_code == 200 and "set-cookie" not in login.headers
+            assert client.post(SIGN_IN, json=credentials).status_code == 200
+            assert client.post("/api/v1/auth/refresh").status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
