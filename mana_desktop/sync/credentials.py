@@ -6,8 +6,9 @@ with Better Auth's session cookie, which that route does NOT set; so, as the web
 no `*session_token` cookie came back we also sign in through Better Auth's native
 `/api/auth/sign-in/email` in the same cookie jar (encryption-and-account.md §4.3, §4.6). We
 keep the token and the cookies and send both to `/api/v1/auth/refresh` (or, where that route
-is missing, `GET /api/auth/token` with the cookie). Secrets go to the keyring (or the 0600 file, see secrets.py); the
-account itself (server, email, user id) goes to the profile settings.
+is missing, `GET /api/auth/token` with the cookie). Secrets go to the keyring (or the 0600
+file, see secrets.py); the account itself (server, email, user id) goes to the profile
+settings.
 
 Tokens never appear in exceptions, logs or status: every message is built from our own words
 and the server's error text, and `scrub()` removes any secret that could still slip in.
