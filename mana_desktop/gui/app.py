@@ -57,8 +57,9 @@ def has_account(settings: Any) -> bool:
     return bool(getattr(settings, "account_email", None) or getattr(settings, "demo", False))
 
 
-def first_run(profile: Any, settings: Any) -> str | None:
-    """No account and no demo: ask. Returns "demo", "sign-in" or None (cancelled)."""
+def first_run(profile: Any, settings: Any, warnings: list[str] | None = None) -> str | None:
+    """No account and no demo: ask. Returns "demo", "sign-in" or None (cancelled). A sign-in
+    without a renewable session appends "session" to `warnings` (the window says so)."""
     from mana_desktop.gui.dialogs import FirstRunDialog
 
     dialog = FirstRunDialog()
@@ -69,7 +70,9 @@ def first_run(profile: Any, settings: Any) -> str | None:
         server, email, password = dialog.server.text().strip(), dialog.email.text().strip(), dialog.password.text()
         dialog.setEnabled(False)  # one sign-in at a time; the dialog still repaints
         try:
-            wait_off_gui_thread(functools.partial(login_checked, profile, server, email, password, auth_url))
+            warning = wait_off_gui_thread(functools.partial(login_checked, profile, server, email, password, auth_url))
+            if warning and warnings is not None:
+                warnings.append("session")
             return "sign-in"
         except Exception as exc:  # shown to the person, who can try again
             dialog.show_error(str(exc))
@@ -78,16 +81,19 @@ def first_run(profile: Any, settings: Any) -> str | None:
     return None
 
 
-def login_checked(profile: Any, server: str, email: str, password: str, auth_url: str | None = None) -> None:
+def login_checked(profile: Any, server: str, email: str, password: str, auth_url: str | None = None) -> str | None:
     """Blocking sign-in that refuses an account other than the one whose data the profile's
-    replica holds (`check_profile_owner`; nothing is stored then). Off the GUI thread."""
+    replica holds (`check_profile_owner`; nothing is stored then). Off the GUI thread.
+    Returns the credentials' session warning (no renewable session cookie), if any."""
     from mana_desktop.sync.account import check_profile_owner
     from mana_desktop.sync.credentials import Credentials
 
     replica = profile.open_replica()
     try:
-        Credentials(profile).login(server, email, password, auth_url=auth_url,
-                                   check=lambda user_id: check_profile_owner(replica, user_id))  # fmt: skip
+        credentials = Credentials(profile)
+        credentials.login(server, email, password, auth_url=auth_url,
+                          check=lambda user_id: check_profile_owner(replica, user_id))  # fmt: skip
+        return credentials.session_warning
     finally:
         replica.close()
 
@@ -169,8 +175,9 @@ def run_app(data_dir: Path, argv: list[str] | None = None) -> int:
     settings, settings_error = _load_settings(profile)
     i18n.install(app, getattr(settings, "language", None))
     theme.apply_style(app, dark=os.environ.get("MANA_DESKTOP_THEME") == "dark" or None)
+    warnings: list[str] = []
     if not has_account(settings) and settings_error is None:
-        choice = first_run(profile, settings)
+        choice = first_run(profile, settings, warnings)
         if choice is None:
             return 0
         if choice == "demo":
@@ -181,13 +188,14 @@ def run_app(data_dir: Path, argv: list[str] | None = None) -> int:
     instance = InstanceServer(name)
     opened = _open_layers(profile, settings)
     try:
-        return _run_window(app, profile, settings, settings_error, opened, instance)
+        return _run_window(app, profile, settings, settings_error, opened, instance, warnings)
     finally:
         instance.close()
         _close_layers(opened)
 
 
-def _run_window(app: Any, profile: Any, settings: Any, settings_error: str | None, opened: Opened, instance: Any) -> int:
+def _run_window(app: Any, profile: Any, settings: Any, settings_error: str | None, opened: Opened, instance: Any,
+                warnings: list[str] | None = None) -> int:
     from mana_desktop.gui.main_window import MainWindow
     from mana_desktop.gui.session import Session
     from mana_desktop.gui.single_instance import server_name
@@ -202,6 +210,8 @@ def _run_window(app: Any, profile: Any, settings: Any, settings_error: str | Non
     window.sig_language_changed.connect(lambda lang: _switch_language(app, lang, window))
     if settings_error or opened.error:
         window.banner.show_message("error", settings_error or opened.error or "")
+    elif warnings and "session" in warnings:
+        window.show_session_warning()
     window.show()
     session.start_account()  # vault unlock, then Spaces: the key arrives while the window paints
     # Staging's catch-up pass (a Python thread) starts once the window is up, so it does not

@@ -289,6 +289,8 @@ class MainWindow(QMainWindow):
             self.open_url(BILLING_URL)
         elif kind == "vault":
             self.unlock_vault()
+        elif kind == "session":
+            self.banner.hide()
 
     @staticmethod
     def open_url(url: str) -> None:
@@ -353,17 +355,32 @@ class MainWindow(QMainWindow):
         banner and changes nothing."""
         profile, replica = self.session.profile, self.session.replica
 
-        def login() -> None:
+        def login() -> bool:
             from mana_desktop.sync.account import check_profile_owner
             from mana_desktop.sync.credentials import Credentials
 
             # One account per replica: another account's records or unsent changes refuse
             # the sign-in before anything is stored (AccountMismatchError says what to do).
             check = None if replica is None else (lambda user_id: check_profile_owner(replica, user_id))
-            Credentials(profile).login(server, email, password, auth_url=auth_url, check=check)
+            credentials = Credentials(profile)
+            credentials.login(server, email, password, auth_url=auth_url, check=check)
+            return credentials.session_warning is not None
 
-        self.session.run(login, lambda _r: self.rebuild_account(),
+        self.session.run(login, self._signed_in,
                          lambda exc: self.banner.show_message("error", str(exc) or type(exc).__name__))  # fmt: skip
+
+    def _signed_in(self, no_session_cookie: bool) -> None:
+        self.rebuild_account()
+        if no_session_cookie:
+            self.show_session_warning()
+
+    def show_session_warning(self) -> None:
+        """The account server gave no session cookie: the sign-in holds only until the access
+        token expires (about 15 minutes upstream), and the Spaces cannot load."""
+        self.banner.show_message("session", translate(
+            "Header", "Signed in, but the account server did not start a session this app can renew: "
+                      "you will be asked to sign in again when the access expires."),
+            translate("Header", "Dismiss"))  # fmt: skip
 
     def sign_out(self) -> None:
         from PySide6.QtWidgets import QMessageBox

@@ -220,6 +220,8 @@ ENGLISH_PLURALS: dict[tuple[str, str], tuple[str, str]] = {
 
 GERMAN.update({
     ("Header", "Sign out"): "Abmelden",
+    ("Header", "Signed in, but the account server did not start a session this app can renew: you will be asked to sign in again when the access expires."): "Angemeldet, aber der Kontoserver hat keine Sitzung gestartet, die diese App erneuern kann: Wenn der Zugang abläuft, wirst du erneut um die Anmeldung gebeten.",
+    ("Header", "Dismiss"): "Schließen",
     ("Header", "Sign out of this account? Unsent changes stay on this computer."):
         "Von diesem Konto abmelden? Nicht gesendete Änderungen bleiben auf diesem Computer.",
 })

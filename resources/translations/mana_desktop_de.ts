@@ -362,6 +362,16 @@
 <context>
     <name>Header</name>
     <message>
+        <location filename="../../mana_desktop/gui/main_window.py" line="380" />
+        <source>Signed in, but the account server did not start a session this app can renew: you will be asked to sign in again when the access expires.</source>
+        <translation>Angemeldet, aber der Kontoserver hat keine Sitzung gestartet, die diese App erneuern kann: Wenn der Zugang abläuft, wirst du erneut um die Anmeldung gebeten.</translation>
+    </message>
+    <message>
+        <location filename="../../mana_desktop/gui/main_window.py" line="380" />
+        <source>Dismiss</source>
+        <translation>Schließen</translation>
+    </message>
+    <message>
         <location filename="../../mana_desktop/gui/header.py" line="35" />
         <source>Diagnostics…</source>
         <translation>Diagnose…</translation>

@@ -273,3 +273,33 @@ def test_two_rebuilds_in_a_row_close_each_account_they_replace(
     assert app.session.vault is second and app.session.replica.cipher is second.cipher
     qtbot.waitUntil(lambda: first.vault.key is None, timeout=WAIT)  # closed by the second rebuild
     signed_in_and_unlocked(qtbot, app, "alice@example.com")
+
+
+def test_a_sign_in_without_a_renewable_session_says_so_and_can_be_dismissed(
+    qtbot: Any, tmp_path: Path, server_factory: Any, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Like upstream mana-auth: /login sets no cookie; and this server lacks the route that
+    # would (the client asks a path that answers 404), so the session cannot be renewed.
+    import mana_desktop.sync.credentials as credentials
+
+    server = server_factory(login_sets_cookie=False)
+    monkeypatch.setattr(credentials, "NATIVE_SIGN_IN_PATH", "/api/auth/sign-in/not-here")
+    app = make_app(Profile(tmp_path / "fresh"))
+    with qtbot.waitSignal(app.session.sig_account_changed, timeout=WAIT):
+        app.window.sign_in_as(server.url, "alice@example.com", "alice-password")
+    banner = app.window.banner
+    qtbot.waitUntil(lambda: banner.kind == "session" and banner.isVisible(), timeout=WAIT)
+    assert "sign in again" in banner.label.text()
+    banner.button.click()
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=WAIT)
+
+
+def test_a_sign_in_with_a_session_cookie_shows_no_warning(
+    qtbot: Any, tmp_path: Path, server_factory: Any, make_app: Any
+) -> None:
+    server = server_factory(login_sets_cookie=False)  # the native sign-in gives the cookie
+    app = make_app(Profile(tmp_path / "fresh"))
+    with qtbot.waitSignal(app.session.sig_account_changed, timeout=WAIT):
+        app.window.sign_in_as(server.url, "alice@example.com", "alice-password")
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    assert app.window.banner.kind != "session"
