@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mana_desktop.domain.fastjson import dumps, dumps_many
+from mana_desktop.domain import fastjson
+from mana_desktop.domain.fastjson import dumps, dumps_many, loads
 from mana_desktop.domain.incoming import plain_insert, plain_insert_columns
 from mana_desktop.domain.lww import compact_json
 from mana_desktop.store import page as page_module
@@ -164,3 +165,13 @@ def test_a_clean_bulk_page_takes_the_whole_page_path_and_a_bent_one_does_not() -
     assert events.ids == {f"e{i}" for i in range(5)}  # a refused page leaves the memory alone
     with pytest.raises(ValueError):
         dumps_many([{"id": "r", "f": math.nan}])
+
+
+@pytest.mark.parametrize("shift", [-19, -18, -10, -1, 0, 1])
+def test_loads_sees_a_long_integer_across_a_scan_window_boundary(shift: int) -> None:
+    big = 12345678901234567890123  # beyond 64 bits: orjson would make a float of it
+    pad = fastjson._WINDOW + shift - len('{"p":"","n":')  # the digits start at the window edge + shift
+    body = ('{"p":"' + "x" * pad + '","n":' + str(big) + "}").encode()
+    assert body.index(b"1234567890") == fastjson._WINDOW + shift
+    value = loads(body)
+    assert value["n"] == big and type(value["n"]) is int
