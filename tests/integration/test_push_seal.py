@@ -5,8 +5,6 @@ Real reference server, real replica files; the rows the server stored are read b
 from __future__ import annotations
 
 import json
-import sqlite3
-from typing import Any
 
 import pytest
 
@@ -16,7 +14,14 @@ from mana_desktop.server.testing import RunningServer
 from mana_desktop.sync.account import AccountSession
 from mana_desktop.sync.sealing import WAITING_FOR_KEY, prepare_change
 from mana_desktop.sync.vault import VaultState
-from tests.fixtures.sync import SyncClientFactory, SyncSide, user_insert, user_update
+from tests.fixtures.sync import (
+    SyncClientFactory,
+    SyncSide,
+    account_session,
+    stored_rows,
+    user_insert,
+    user_update,
+)
 
 TODO = ["todo/tasks"]
 PERSONAL = "P3rs0nalSpace0000000a"
@@ -26,22 +31,6 @@ TEAM = "T3amSpace00000000000b"
 @pytest.fixture(autouse=True)
 def _no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MANA_DESKTOP_KEYRING", "none")
-
-
-def stored(server: RunningServer, record_id: str) -> list[dict[str, Any]]:
-    """What the server stored for a record, oldest first."""
-    with sqlite3.connect(server.db_path) as conn:
-        rows = conn.execute(
-            "SELECT op, data, space_id FROM sync_changes WHERE record_id = ? ORDER BY rowid",
-            (record_id,)).fetchall()
-    return [{"op": op, "data": json.loads(data) if data else {}, "space": space}
-            for op, data, space in rows]
-
-
-def session_of(side: SyncSide) -> AccountSession:
-    session = AccountSession.open(side.profile, side.profile.load_settings(), side.credentials)
-    assert session is not None
-    return session
 
 
 def cipher(side: SyncSide, session: AccountSession, context: SpaceContext | None = None
@@ -57,7 +46,7 @@ def test_plaintext_written_without_an_account_is_sealed_before_sending(
     side = sync_client_factory(reference_server.url, subscriptions=TODO)
     record_id = user_insert(side, "todo", "tasks", {"title": "Steuer", "priority": 2})
     user_update(side, "todo", "tasks", record_id, {"description": "Belege sammeln"})
-    session = session_of(side)
+    session = account_session(side)
     assert session.vault.unlock() is VaultState.UNLOCKED
     side.replica.set_cipher(cipher(side, session))
 
@@ -65,7 +54,7 @@ def test_plaintext_written_without_an_account_is_sealed_before_sending(
 
     assert report.ok, report.errors
     assert report.pushed == 2 and side.replica.pending_count() == 0
-    insert, update = stored(reference_server, record_id)
+    insert, update = stored_rows(reference_server, record_id)
     key = session.vault.key
     assert key is not None
     assert is_envelope(insert["data"]["title"]) and insert["data"]["priority"] == 2
@@ -82,15 +71,15 @@ def test_locked_vault_holds_the_record_back_and_lets_others_go(
     secret = user_insert(side, "todo", "tasks", {"title": "geheim"})
     user_update(side, "todo", "tasks", secret, {"priority": 3})  # same record: waits too
     other = user_insert(side, "todo", "tasks", {"priority": 1})  # nothing to seal: goes
-    session = session_of(side)  # never unlocked
+    session = account_session(side)  # never unlocked
     side.replica.set_cipher(cipher(side, session))
 
     report = side.engine.run_once()
 
     assert report.ok, report.errors
     assert report.pushed == 1 and report.waiting == 2
-    assert stored(reference_server, secret) == []
-    assert len(stored(reference_server, other)) == 1
+    assert stored_rows(reference_server, secret) == []
+    assert len(stored_rows(reference_server, other)) == 1
     assert side.replica.pending_count() == 2 and side.replica.quarantined() == []
     status = side.engine.status()
     assert status.waiting_for_key == 2
@@ -100,7 +89,7 @@ def test_locked_vault_holds_the_record_back_and_lets_others_go(
     assert session.vault.unlock() is VaultState.UNLOCKED
     again = side.engine.run_once()
     assert again.ok and again.pushed == 2 and again.waiting == 0
-    rows = stored(reference_server, secret)
+    rows = stored_rows(reference_server, secret)
     assert [r["op"] for r in rows] == ["insert", "update"]
     assert is_envelope(rows[0]["data"]["title"])
     assert side.engine.status().waiting_for_key == 0
@@ -109,7 +98,7 @@ def test_locked_vault_holds_the_record_back_and_lets_others_go(
 def test_sentinel_never_reaches_the_wire_once_the_personal_space_is_known(
         reference_server: RunningServer, sync_client_factory: SyncClientFactory) -> None:
     side = sync_client_factory(reference_server.url, subscriptions=TODO)
-    session = session_of(side)
+    session = account_session(side)
     assert session.vault.unlock() is VaultState.UNLOCKED
     # Written before the Spaces were known: stamped with the sentinel, sealed.
     side.replica.set_cipher(cipher(side, session, SpaceContext(side.user_id)))
@@ -120,7 +109,7 @@ def test_sentinel_never_reaches_the_wire_once_the_personal_space_is_known(
     side.replica.set_cipher(cipher(side, session))  # now the personal Space is known
 
     assert side.engine.run_once().ok
-    rows = stored(reference_server, record_id)
+    rows = stored_rows(reference_server, record_id)
     assert [r["space"] for r in rows] == [PERSONAL, PERSONAL]
     assert rows[0]["data"]["spaceId"] == PERSONAL
     assert "_personal:" not in json.dumps(rows)
@@ -130,13 +119,13 @@ def test_shared_space_records_stay_plaintext(
         reference_server: RunningServer, sync_client_factory: SyncClientFactory) -> None:
     side = sync_client_factory(reference_server.url, subscriptions=TODO)
     record_id = user_insert(side, "todo", "tasks", {"title": "Team-Aufgabe", "spaceId": TEAM})
-    session = session_of(side)  # locked: a shared record does not need the key
+    session = account_session(side)  # locked: a shared record does not need the key
     side.replica.set_cipher(cipher(side, session))
 
     report = side.engine.run_once()
 
     assert report.ok and report.pushed == 1 and report.waiting == 0
-    (row,) = stored(reference_server, record_id)
+    (row,) = stored_rows(reference_server, record_id)
     assert row["space"] == TEAM and row["data"]["title"] == "Team-Aufgabe"
 
 

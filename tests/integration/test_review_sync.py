@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
 import pytest
 
@@ -13,12 +12,19 @@ from mana_desktop.cli import main
 from mana_desktop.domain.crypto import is_envelope
 from mana_desktop.server.testing import RunningServer
 from mana_desktop.store.profile import REPLICA_FILE
-from mana_desktop.sync.account import AccountSession
 from mana_desktop.sync.pushing import PUSH_BATCH
 from mana_desktop.sync.sealing import WAITING_FOR_SPACES
 from mana_desktop.sync.spaces import SpaceDirectory
 from mana_desktop.sync.vault import VaultState
-from tests.fixtures.sync import SyncClientFactory, SyncSide, user_insert, user_update, wait_for
+from tests.fixtures.sync import (
+    SyncClientFactory,
+    SyncSide,
+    account_session,
+    stored_rows,
+    user_insert,
+    user_update,
+    wait_for,
+)
 
 TODO = ["todo/tasks"]
 ALICE, BOB = "alice@example.com", "bob@example.com"
@@ -27,21 +33,6 @@ ALICE, BOB = "alice@example.com", "bob@example.com"
 @pytest.fixture(autouse=True)
 def _no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MANA_DESKTOP_KEYRING", "none")
-
-
-def stored(server: RunningServer, record_id: str) -> list[dict[str, Any]]:
-    with sqlite3.connect(server.db_path) as conn:
-        rows = conn.execute(
-            "SELECT op, data, space_id FROM sync_changes WHERE record_id = ? ORDER BY rowid",
-            (record_id,)).fetchall()
-    return [{"op": op, "data": json.loads(data) if data else {}, "space": space}
-            for op, data, space in rows]
-
-
-def session_of(side: SyncSide) -> AccountSession:
-    session = AccountSession.open(side.profile, side.profile.load_settings(), side.credentials)
-    assert session is not None
-    return session
 
 
 # -- #1: a Space we cannot place yet waits for the Spaces ------------------------------------
@@ -56,7 +47,7 @@ def test_unlocked_before_the_spaces_load_holds_shared_space_changes(
     shared = user_insert(side, "todo", "tasks", {"title": "Team-Aufgabe", "spaceId": team})
     user_update(side, "todo", "tasks", shared, {"title": "Team-Aufgabe 2"})  # waits too
     mine = user_insert(side, "todo", "tasks", {"title": "meins"})  # the sentinel: goes
-    session = session_of(side)
+    session = account_session(side)
     assert not session.spaces.context.loaded  # no Space cache (sign-out removed it)
     assert session.vault.unlock() is VaultState.UNLOCKED  # the key came first: the race
     side.replica.set_cipher(session.cipher)
@@ -65,8 +56,8 @@ def test_unlocked_before_the_spaces_load_holds_shared_space_changes(
 
     assert report.ok, report.errors
     assert report.waiting_spaces == 2 and report.pushed == 1 and report.waiting == 0
-    assert stored(reference_server, shared) == []
-    assert is_envelope(stored(reference_server, mine)[0]["data"]["title"])
+    assert stored_rows(reference_server, shared) == []
+    assert is_envelope(stored_rows(reference_server, mine)[0]["data"]["title"])
     status = side.engine.status()
     assert status.waiting_for_spaces == 2 and WAITING_FOR_SPACES in status.describe()
     assert WAITING_FOR_SPACES in report.summary()
@@ -78,7 +69,7 @@ def test_unlocked_before_the_spaces_load_holds_shared_space_changes(
     again = side.engine.run_once()
 
     assert again.ok and again.pushed == 2 and again.waiting_spaces == 0
-    rows = stored(reference_server, shared)
+    rows = stored_rows(reference_server, shared)
     assert [r["space"] for r in rows] == [team, team]
     assert rows[0]["data"]["title"] == "Team-Aufgabe"  # plaintext: co-members can read it
     assert "enc:1:" not in json.dumps(rows)
@@ -90,7 +81,7 @@ def test_a_successful_spaces_refresh_wakes_the_running_engine(
     team = reference_server.add_space("Team", "team", [ALICE, BOB])
     side = sync_client_factory(reference_server.url, subscriptions=TODO, poll_interval_s=300)
     shared = user_insert(side, "todo", "tasks", {"title": "Team", "spaceId": team})
-    session = session_of(side)
+    session = account_session(side)
     side.replica.set_cipher(session.cipher)
     session.wake_on_spaces(side.engine)
     side.engine.start()
@@ -100,13 +91,13 @@ def test_a_successful_spaces_refresh_wakes_the_running_engine(
     session.spaces.refresh()  # no sync_now: the refresh alone must wake the engine
 
     wait_for(lambda: side.replica.pending_count() == 0)
-    assert stored(reference_server, shared)[0]["data"]["title"] == "Team"
+    assert stored_rows(reference_server, shared)[0]["data"]["title"] == "Team"
 
 
 def test_start_loads_the_spaces_before_it_unlocks(
         reference_server: RunningServer, sync_client_factory: SyncClientFactory) -> None:
     side = sync_client_factory(reference_server.url, subscriptions=TODO)
-    session = session_of(side)
+    session = account_session(side)
     seen: list[bool] = []
     session.vault.subscribe(lambda state: seen.append(session.spaces.context.loaded)
                             if state is VaultState.UNLOCKED else None)
@@ -120,18 +111,18 @@ def test_sign_out_and_in_again_holds_until_the_spaces_load(
         reference_server: RunningServer, sync_client_factory: SyncClientFactory) -> None:
     team = reference_server.add_space("Team", "team", [ALICE, BOB])
     side = sync_client_factory(reference_server.url, subscriptions=TODO)
-    session = session_of(side)
+    session = account_session(side)
     session.start()
     side.replica.set_cipher(session.cipher)
     shared = user_insert(side, "todo", "tasks", {"title": "offen", "spaceId": team})
     session.close(forget=True)  # sign-out: the Space cache goes, the change stays
     side.credentials.login(reference_server.url, ALICE, "alice-password")
-    again = session_of(side)
+    again = account_session(side)
     assert again.vault.unlock() is VaultState.UNLOCKED
     side.replica.set_cipher(again.cipher)
 
     assert side.engine.run_once().waiting_spaces == 1
-    assert stored(reference_server, shared) == []
+    assert stored_rows(reference_server, shared) == []
 
 
 # -- #2: our own personal Space, never another user's ------------------------------------------
@@ -151,12 +142,12 @@ def test_the_sentinel_is_never_rewritten_to_another_users_personal_space(
 
     assert context.personal_space_id == bob_personal
     assert context.active_space_id == bob_personal
-    session = session_of(side)
+    session = account_session(side)
     session.start()
     side.replica.set_cipher(session.cipher)
     record = user_insert(side, "todo", "tasks", {"priority": 1})
     assert side.engine.run_once().ok
-    assert [r["space"] for r in stored(reference_server, record)] == [bob_personal]
+    assert [r["space"] for r in stored_rows(reference_server, record)] == [bob_personal]
 
 
 # -- #5, #6: a refused change is quarantined alone, the rest goes ---------------------------
@@ -176,9 +167,9 @@ def test_a_change_into_a_space_we_are_not_in_is_quarantined_and_the_rest_goes(
     assert "not a member of space" in report.errors[-1]
     (held,) = side.replica.quarantined()
     assert held.record_id == refused and "403" in (held.quarantine_reason or "")
-    assert len(stored(reference_server, before)) == 1
-    assert len(stored(reference_server, after)) == 1
-    assert stored(reference_server, refused) == []
+    assert len(stored_rows(reference_server, before)) == 1
+    assert len(stored_rows(reference_server, after)) == 1
+    assert stored_rows(reference_server, refused) == []
     assert side.replica.pending_count() == 0
 
 
@@ -198,9 +189,9 @@ def test_a_change_the_server_names_by_index_is_quarantined_alone(
     assert len(report.errors) == 1 and "in change 2" in report.errors[0], report.errors
     assert side.engine.requests == 3  # pull, the refused push, the push of the rest
     assert [q.record_id for q in side.replica.quarantined()] == [broken]
-    assert len(stored(reference_server, first)) == 1
-    assert len(stored(reference_server, last)) == 1
-    assert [r["op"] for r in stored(reference_server, broken)] == ["insert"]
+    assert len(stored_rows(reference_server, first)) == 1
+    assert len(stored_rows(reference_server, last)) == 1
+    assert [r["op"] for r in stored_rows(reference_server, broken)] == ["insert"]
     assert side.replica.pending_count() == 0
 
 
@@ -227,7 +218,7 @@ def test_more_than_a_batch_with_held_entries_spread_across_batches(
         ids.append(user_insert(side, "todo", "tasks", {"priority": i}))
         if i in (PUSH_BATCH - 1, PUSH_BATCH + 10, 2 * PUSH_BATCH + 20):
             user_update(side, "todo", "tasks", secret, {"priority": i})  # waits with it
-    session = session_of(side)  # never unlocked
+    session = account_session(side)  # never unlocked
     side.replica.set_cipher(session.cipher)
     session.spaces.refresh()  # the personal Space is known: only the key is missing
 
@@ -239,12 +230,12 @@ def test_more_than_a_batch_with_held_entries_spread_across_batches(
     with sqlite3.connect(reference_server.db_path) as conn:
         (count,), = conn.execute("SELECT COUNT(DISTINCT record_id) FROM sync_changes")
     assert count == len(ids)
-    assert stored(reference_server, secret) == []
+    assert stored_rows(reference_server, secret) == []
 
     assert session.vault.unlock() is VaultState.UNLOCKED
     again = side.engine.run_once()
     assert again.ok and again.pushed == 4 and again.waiting == 0
-    assert [r["op"] for r in stored(reference_server, secret)] == ["insert"] + ["update"] * 3
+    assert [r["op"] for r in stored_rows(reference_server, secret)] == ["insert"] + ["update"] * 3
 
 
 # -- #7: a signed-in engine without a cipher pushes nothing ----------------------------------
@@ -259,12 +250,12 @@ def test_require_cipher_holds_every_change_until_a_cipher_is_set(
 
     assert report.ok and report.pushed == 0 and report.waiting == 1
     assert side.engine.status().waiting_for_key == 1
-    assert stored(reference_server, record) == []
-    session = session_of(side)
+    assert stored_rows(reference_server, record) == []
+    session = account_session(side)
     session.start()
     side.replica.set_cipher(session.cipher)
     assert side.engine.run_once().pushed == 1
-    assert len(stored(reference_server, record)) == 1
+    assert len(stored_rows(reference_server, record)) == 1
 
 
 def test_without_require_cipher_an_engine_without_a_vault_still_pushes(
@@ -272,4 +263,4 @@ def test_without_require_cipher_an_engine_without_a_vault_still_pushes(
     side = sync_client_factory(reference_server.url, subscriptions=TODO)
     record = user_insert(side, "todo", "tasks", {"priority": 1})
     assert side.engine.run_once().pushed == 1
-    assert len(stored(reference_server, record)) == 1
+    assert len(stored_rows(reference_server, record)) == 1
