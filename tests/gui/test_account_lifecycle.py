@@ -213,21 +213,6 @@ def test_a_failing_account_open_starts_no_engine(
         _close_layers(opened)
 
 
-@pytest.fixture
-def signed_in(tmp_path: Path, reference_server: Any, qtbot: Any) -> Iterator[tuple[Opened, Session]]:
-    profile = signed_in_profile(reference_server, tmp_path / "profile")
-    opened = _open_layers(profile, profile.load_settings())
-    session = Session(opened.workbench, replica=opened.replica, engine=opened.engine, profile=profile,
-                      settings=profile.load_settings(), vault=opened.vault)  # fmt: skip
-    session.attach()
-    try:
-        yield opened, session
-    finally:
-        session.close()
-        opened.engine = None  # never started
-        _close_layers(opened)
-
-
 def security_page(qtbot: Any, session: Session) -> Any:
     with qtbot.waitSignal(session.sig_vault_changed, timeout=WAIT):
         session.unlock_vault()

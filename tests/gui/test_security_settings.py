@@ -17,31 +17,14 @@ from PySide6.QtGui import QFontInfo, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from mana_desktop.gui import i18n, theme
-from mana_desktop.gui.app import Opened, _close_layers, _open_layers
+from mana_desktop.gui.app import Opened
 from mana_desktop.gui.security_section import SecuritySection, state_words
 from mana_desktop.gui.session import Session
 from mana_desktop.gui.settings_page import SettingsPage
 from mana_desktop.store.profile import Profile
-from mana_desktop.sync.credentials import Credentials
 from mana_desktop.sync.vault import VaultClient
 
 WAIT = 15000
-
-
-@pytest.fixture
-def signed_in(tmp_path: Path, reference_server: Any, qtbot: Any) -> Iterator[tuple[Opened, Session]]:
-    profile = Profile(tmp_path / "profile")
-    Credentials(profile).login(reference_server.url, "alice@example.com", "alice-password")
-    opened = _open_layers(profile, profile.load_settings())
-    session = Session(opened.workbench, replica=opened.replica, engine=opened.engine, profile=profile,
-                      settings=profile.load_settings(), vault=opened.vault)  # fmt: skip
-    session.attach()
-    try:
-        yield opened, session
-    finally:
-        session.close()
-        opened.engine = None  # never started
-        _close_layers(opened)
 
 
 def unlocked_page(qtbot: Any, session: Session) -> SettingsPage:
