@@ -11,7 +11,6 @@ offscreen. Where a race must be hit, one real call is held on an Event the test 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,24 +28,10 @@ from mana_desktop.sync.credentials import Credentials
 from mana_desktop.sync.secrets import SecretStore
 from mana_desktop.sync.spaces import CACHE_FILE, SpaceDirectory
 from mana_desktop.sync.vault import KeyringKeyCache, VaultClient
-from tests.gui.test_account_switch import App
 from tests.integration.test_account_session import MemoryKeyring
 
 WAIT = 20000
 ALICE = "alice@example.com"
-
-
-@pytest.fixture
-def make_app(qtbot: Any) -> Iterator[Any]:
-    apps: list[App] = []
-
-    def make(profile: Profile) -> App:
-        apps.append(App(qtbot, profile))
-        return apps[-1]
-
-    yield make
-    for app in apps:
-        app.close()
 
 
 @pytest.fixture

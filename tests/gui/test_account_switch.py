@@ -7,7 +7,6 @@ offscreen. Engines started by a sign-in are stopped at teardown.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,53 +14,14 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from mana_desktop.domain.crypto import MasterKey, decrypt_record
-from mana_desktop.gui.app import Opened, _close_layers, _open_layers
-from mana_desktop.gui.main_window import MainWindow
 from mana_desktop.gui.session import Session
 from mana_desktop.store.profile import Profile
 from mana_desktop.sync.credentials import Credentials
 from mana_desktop.sync.vault import VaultClient
+from tests.fixtures.gui import App
 from tests.fixtures.replica import USER
 
 WAIT = 20000
-
-
-class App:
-    """A window over a profile, as run_app builds it, without its event loop."""
-
-    def __init__(self, qtbot: Any, profile: Profile) -> None:
-        self.profile = profile
-        self.opened: Opened = _open_layers(profile, profile.load_settings())
-        self.session = Session(self.opened.workbench, replica=self.opened.replica, engine=self.opened.engine,
-                               profile=profile, settings=profile.load_settings(), vault=self.opened.vault)  # fmt: skip
-        self.session.attach()
-        if self.opened.engine is not None:
-            self.opened.engine.start()
-        self.window = MainWindow(self.session, settings_key=f"switch-{id(self)}")
-        qtbot.addWidget(self.window)
-        self.window.show()
-        self.session.start_account()
-
-    def close(self) -> None:
-        engine = self.session.engine
-        self.session.close()
-        if engine is not None:
-            engine.stop()
-        self.opened.engine = None
-        _close_layers(self.opened)
-
-
-@pytest.fixture
-def make_app(qtbot: Any) -> Iterator[Any]:
-    apps: list[App] = []
-
-    def make(profile: Profile) -> App:
-        apps.append(App(qtbot, profile))
-        return apps[-1]
-
-    yield make
-    for app in apps:
-        app.close()
 
 
 def server_key(server: Any, email: str) -> MasterKey:

@@ -17,7 +17,7 @@ from mana_desktop.gui.spaces_section import role_words, type_words
 from mana_desktop.store.profile import Profile
 from mana_desktop.sync.credentials import Credentials
 from mana_desktop.sync.spaces import SpacesError
-from tests.gui.test_account_switch import WAIT, make_app, signed_in_and_unlocked, write_note  # noqa: F401
+from tests.gui.test_account_switch import WAIT, signed_in_and_unlocked, write_note
 
 
 def rows(page: SettingsPage) -> list[list[str]]:
@@ -26,7 +26,7 @@ def rows(page: SettingsPage) -> list[list[str]]:
 
 
 def test_spaces_listed_and_switching_moves_new_records(
-    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any, artifacts_dir: Path  # noqa: F811
+    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any, artifacts_dir: Path
 ) -> None:
     family = reference_server.add_space("Family", "family", ["bob@example.com", "alice@example.com"])
     personal = reference_server.personal_space("alice@example.com")
@@ -69,7 +69,7 @@ def test_spaces_listed_and_switching_moves_new_records(
 
 
 def test_a_failed_switch_is_shown_in_words_and_keeps_the_active_space(
-    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any  # noqa: F811
+    qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any
 ) -> None:
     family = reference_server.add_space("Family", "family", ["alice@example.com"])
     profile = Profile(tmp_path / "p")
@@ -94,7 +94,7 @@ def test_a_failed_switch_is_shown_in_words_and_keeps_the_active_space(
     assert directory.active_space_id == active and page.spaces.activate.isEnabled()
 
 
-def test_signed_out_shows_no_spaces(qtbot: Any, tmp_path: Path, make_app: Any) -> None:  # noqa: F811
+def test_signed_out_shows_no_spaces(qtbot: Any, tmp_path: Path, make_app: Any) -> None:
     app = make_app(Profile(tmp_path / "fresh"))
     page = app.window.page("settings")
     assert rows(page) == [] and not page.spaces.refresh_button.isEnabled()
