@@ -28,7 +28,7 @@ from mana_desktop.sync.credentials import Credentials
 from mana_desktop.sync.secrets import SecretStore
 from mana_desktop.sync.spaces import CACHE_FILE, SpaceDirectory
 from mana_desktop.sync.vault import KeyringKeyCache, VaultClient
-from tests.integration.test_account_session import MemoryKeyring
+from tests.fixtures.keyring import MemoryKeyring
 
 WAIT = 20000
 ALICE = "alice@example.com"

@@ -22,23 +22,10 @@ from mana_desktop.sync.account import AccountSession
 from mana_desktop.sync.credentials import Credentials
 from mana_desktop.sync.spaces import CACHE_FILE
 from mana_desktop.sync.vault import VaultState
+from tests.fixtures.keyring import MemoryKeyring
 
 ALICE = "alice@example.com"
 ACTOR = {"kind": "user", "principalId": "local"}
-
-
-class MemoryKeyring:
-    def __init__(self) -> None:
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
 
 
 @pytest.fixture(autouse=True)

@@ -24,6 +24,7 @@ from mana_desktop.sync.errors import SignedOutError
 from mana_desktop.sync.secrets import SecretStore
 from mana_desktop.sync.spaces import CACHE_FILE
 from mana_desktop.sync.vault import KeyringKeyCache, secure_backend
+from tests.fixtures.keyring import MemoryKeyring
 
 ALICE = "alice@example.com"
 
@@ -31,22 +32,6 @@ ALICE = "alice@example.com"
 @pytest.fixture(autouse=True)
 def _file_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MANA_DESKTOP_KEYRING", "none")
-
-
-class MemoryKeyring:
-    priority = 5
-
-    def __init__(self) -> None:
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
 
 
 class HeldRefresh(httpx.BaseTransport):

@@ -16,6 +16,7 @@ import jwt
 from mana_desktop.server.testing import RunningServer
 from mana_desktop.store.profile import Profile
 from mana_desktop.sync.credentials import Credentials
+from tests.fixtures.keyring import MemoryKeyring
 from tests.fixtures.sync import wait_for
 
 
@@ -107,24 +108,6 @@ def test_credentials_file_fallback_and_scrub(reference_server: RunningServer,
     assert claims["sub"] == account.user_id and again.cached_token() == refreshed
 
 
-class _MemoryKeyring:
-    """Stands in for the OS keyring, which does not exist on this machine."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
 def test_logout_wipes_the_cached_vault_key(reference_server: RunningServer, tmp_path: Path,
                                            monkeypatch) -> None:
     import argparse
@@ -139,11 +122,11 @@ def test_logout_wipes_the_cached_vault_key(reference_server: RunningServer, tmp_
     profile = Profile(data)
     user_id = profile.load_settings().user_id
     assert user_id
-    ring = _MemoryKeyring()
+    ring = MemoryKeyring()
     monkeypatch.setattr(vault, "_system_keyring", lambda: ring)
     vault.KeyringKeyCache(profile.data_dir, user_id).save(MasterKey.generate())
-    assert ring.items, "the opt-in cache holds the key before sign-out"
+    assert ring.entries, "the opt-in cache holds the key before sign-out"
 
     assert cli.cmd_logout(argparse.Namespace(data_dir=str(data))) == 0
-    assert ring.items == {}
+    assert ring.entries == {}
     assert Credentials(Profile(data)).account() is None

@@ -31,6 +31,7 @@ testing = pytest.importorskip(
     "mana_desktop.server.testing", reason="the reference server has not landed yet"
 )
 from mana_desktop.server.vault import PREFIX, Vaults, seed_master_key, vault_routes  # noqa: E402
+from tests.fixtures.keyring import MemoryKeyring  # noqa: E402
 
 RunningServer = testing.RunningServer
 ALICE = "alice@example.com"
@@ -280,22 +281,6 @@ def test_client_errors_are_not_retried(server: RunningServer) -> None:
     assert transport.calls == 1
 
 
-class MemoryKeyring:
-    """Stands in for the OS keyring backend (same three methods)."""
-
-    def __init__(self) -> None:
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
-
-
 def test_keyring_cache_unlocks_offline_and_is_cleared_on_sign_out(
     server: RunningServer, tmp_path: Any
 ) -> None:
@@ -431,7 +416,6 @@ def test_vault_errors_never_contain_the_token(server: RunningServer) -> None:
     client.unlock()
     assert isinstance(client.error, VaultError)
     assert token not in str(client.error)
-
 
 
 def test_damaged_keyring_entry_is_dropped(tmp_path: Any) -> None:

@@ -18,23 +18,10 @@ from mana_desktop.store.profile import Profile
 from mana_desktop.sync import vault as vault_module
 from mana_desktop.sync.account import OWNER_SETTING
 from mana_desktop.sync.credentials import Credentials
+from tests.fixtures.keyring import MemoryKeyring
 
 ALICE, BOB = "alice@example.com", "bob@example.com"
 PASSWORDS = {ALICE: "alice-password", BOB: "bob-password"}
-
-
-class MemoryKeyring:
-    def __init__(self) -> None:
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
 
 
 class Lines:
