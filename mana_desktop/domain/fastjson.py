@@ -27,9 +27,9 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import re
 from collections.abc import Sequence
-from functools import partial
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, Final
 
 import orjson
@@ -44,14 +44,13 @@ _LONG_RUN: Final = b"0" * 19
 _WINDOW: Final = 16384
 _CONTAINERS: Final = frozenset({dict, list, tuple})
 _DEL_TO_HIGH: Final = bytes.maketrans(b"\x7f", b"\x80")
-_PAGE_MAP: Final = bytes.maketrans(b"\x7f123456789", b"\x80000000000")
+# `<digit>e-` found by its literal part first (a fast search), the digit checked behind it: a
+# pattern that starts with the digit class tries every byte and costs nine times as much.
+_SMALL_EXPONENT: Final = re.compile(rb"e-(?<=[0-9]e-)")
 # Types the stdlib refuses or writes through their base class: orjson must refuse them too.
 _OPTIONS: Final = (
     orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
-
-_encode_page: Final = partial(orjson.dumps, option=_OPTIONS)
-
 
 def loads(body: bytes | str) -> Any:
     """`json.loads(body)`, faster: the same values, the same errors."""
@@ -114,7 +113,7 @@ def dumps(value: Any) -> str:
         return compact_json(value)
     # DEL becomes non-ASCII here, so one test finds both what we escape and orjson does not.
     if not out.translate(_DEL_TO_HIGH).isascii():
-        return _ascii_escaped(out.decode())
+        return ascii_escaped(out.decode())
     return out.decode("ascii")
 
 
@@ -122,17 +121,18 @@ def dumps_many(values: Sequence[Any]) -> list[str]:
     """`[dumps(v) for v in values]`, faster for a page of records: each check of `dumps` runs
     once over the whole page's output (C code), and only what it flags is looked at closer."""
     try:
-        outs = list(map(_encode_page, values))
+        # Positional arguments: through keywords (or a partial) orjson's call costs twice
+        # the encoding of a small record.
+        outs = list(map(orjson.dumps, values, repeat(None), repeat(_OPTIONS)))
     except orjson.JSONEncodeError:
         return list(map(dumps, values))
     page = b"".join(outs)
     texts = list(map(bytes.decode, outs))  # orjson writes UTF-8: decoding cannot fail
-    mapped = page.translate(_PAGE_MAP)  # DEL made non-ASCII, every digit a 0
-    if not mapped.isascii():
-        texts = list(map(_ascii_escaped, texts))
-    # Where orjson writes a float unlike the stdlib, its output shows it: `0.0000`, `<digit>e-`,
-    # or `null` for NaN/Infinity. Without any of them every text is already right.
-    if b"0e-" in mapped or b"0.0000" in page or b"null" in page:
+    if not page.isascii() or b"\x7f" in page:
+        texts = list(map(ascii_escaped, texts))
+    # Where orjson writes a float unlike the stdlib, its output shows it: `<digit>e-`,
+    # `0.0000`, or `null` for NaN/Infinity. Without any of them every text is already right.
+    if b"null" in page or b"0.0000" in page or _SMALL_EXPONENT.search(page):
         kinds: set[type] | frozenset[type] = _CONTAINERS  # not records: look at each
         if set(map(type, values)) == {dict}:
             kinds = set(map(type, chain.from_iterable(map(dict.values, values))))
@@ -143,7 +143,7 @@ def dumps_many(values: Sequence[Any]) -> list[str]:
     return texts
 
 
-def _ascii_escaped(text: str) -> str:
+def ascii_escaped(text: str) -> str:
     """orjson's text with the stdlib's ASCII escapes: non-ASCII and DEL occur only inside
     strings, where the stdlib writes each UTF-16 unit as a lowercase `\\uXXXX`."""
     if text.isascii():
