@@ -1,8 +1,11 @@
 """Replica store benchmarks (issue 3).
 
-- apply N changes from response bytes (json parse included) to committed rows, page by page
-  with their cursors, against the floor: a raw sqlite3 executemany of the very same rows into
-  the same table, one transaction per page, measured in the same run;
+- apply N changes from response bytes (decoding included, as the sync engine decodes them:
+  `sync.protocol.decode_sync_page`) to committed rows, page by page with their cursors, against
+  the floor: a raw sqlite3 executemany of the very same rows into the same table, one
+  transaction per page, measured in the same run. The bodies are written the way the
+  reference server writes them (`server.changes.encode_json`: compact, Go's escapes, the
+  record's keys sorted as the server stores them);
 - one incremental change (a one-change page with its cursor) with M records stored.
 
 Quick mode uses smaller sizes: N = 20,000 and M = 50,000 (full: 100,000 and 500,000).
@@ -15,12 +18,15 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from benchmarks.report import Result
-from mana_desktop.domain.fastjson import loads
+from mana_desktop.domain.timeutil import format_ms
+from mana_desktop.server.changes import encode_json
 from mana_desktop.store.replica import Replica
+from mana_desktop.sync.protocol import decode_sync_page
 
 AREA = "store"
 PAGE = 1000
@@ -28,6 +34,13 @@ ATTEMPTS = 5
 COLLECTIONS = [("todo", "tasks"), ("todo", "projects"), ("calendar", "events"),
                ("notes", "notes"), ("habits", "habitLogs")]
 ACTOR = {"kind": "user", "principalId": "u-1", "displayName": "Till"}
+BASE = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def _stamp(n: int) -> str:
+    """A distinct creation time per record, as a browser writes it (`toISOString`): the stamps
+    of a real initial sync all differ, so no cache saves their parsing."""
+    return format_ms(BASE + timedelta(seconds=n * 37.123))
 
 
 def _change(n: int, collection: str) -> dict[str, Any]:
@@ -37,11 +50,11 @@ def _change(n: int, collection: str) -> dict[str, Any]:
         "table": collection,
         "id": f"rec-{n}",
         "op": "insert",
-        "data": {
+        "data": dict(sorted({
             "id": f"rec-{n}", "title": f"Item number {n}", "priority": "medium",
             "isCompleted": n % 3 == 0, "order": n, "spaceId": "space-1", "authorId": "u-1",
-            "visibility": "space", "createdAt": f"2026-04-{1 + n % 28:02d}T10:00:{n % 60:02d}.123Z",
-        },
+            "visibility": "space", "createdAt": _stamp(n),
+        }.items())),
         "spaceId": "space-1",
         "actor": ACTOR,
         "origin": "user",
@@ -49,7 +62,7 @@ def _change(n: int, collection: str) -> dict[str, Any]:
 
 
 def make_pages(total: int) -> list[tuple[str, str, bytes]]:
-    """Response bodies as the server sends them: (app, collection, bytes)."""
+    """Response bodies as the reference server sends them: (app, collection, bytes)."""
     pages = []
     per = total // len(COLLECTIONS)
     n = 0
@@ -59,7 +72,7 @@ def make_pages(total: int) -> list[tuple[str, str, bytes]]:
             n += len(changes)
             body = {"serverChanges": changes, "conflicts": [],
                     "syncedUntil": f"2026-04-27T09:00:{start % 60:02d}.{start:06d}Z", "hasMore": True}
-            pages.append((app, collection, json.dumps(body).encode()))
+            pages.append((app, collection, encode_json(body)))
     return pages
 
 
@@ -77,9 +90,8 @@ def _since(start: tuple[float, float]) -> tuple[float, float]:
 def apply_all(replica: Replica, pages: list[tuple[str, str, bytes]]) -> tuple[float, float]:
     start = _clock()
     for app, collection, body in pages:
-        response = loads(body)  # what the sync engine should parse response bodies with
-        replica.apply_remote(app, response["serverChanges"], collection=collection,
-                             cursor=response["syncedUntil"])
+        page = decode_sync_page(body)  # what the sync engine decodes response bodies with
+        replica.apply_remote(app, page.changes, collection=collection, cursor=page.synced_until)
     return _since(start)
 
 

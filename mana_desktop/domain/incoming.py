@@ -15,7 +15,7 @@ from itertools import repeat
 from operator import eq
 from typing import Any, Final
 
-from mana_desktop.domain.lww import CANON_EPOCH, INTERNAL_KEYS, canon_at
+from mana_desktop.domain.lww import CANON_EPOCH, INTERNAL_KEYS, canon_at, canon_many
 
 SUPPORTED_SCHEMA: Final = 1
 MAX_ID_LENGTH: Final = 512
@@ -135,11 +135,14 @@ def insert_time(data: dict[str, Any]) -> str:
     upstream: `data.updatedAt ?? data.createdAt ?? receiver now()`; we use the epoch instead of
     now (F16), and skip values that are not instants.
     """
-    value = data.get("updatedAt")
-    if type(value) is str and (canonical := canon_at(value)) is not None:
+    return stamp_of(data.get("updatedAt"), data.get("createdAt"))
+
+
+def stamp_of(updated_at: Any, created_at: Any) -> str:
+    """`insert_time` from a record's two stamps (None where the record lacks one)."""
+    if type(updated_at) is str and (canonical := canon_at(updated_at)) is not None:
         return canonical
-    value = data.get("createdAt")
-    if type(value) is str and (canonical := canon_at(value)) is not None:
+    if type(created_at) is str and (canonical := canon_at(created_at)) is not None:
         return canonical
     return CANON_EPOCH
 
@@ -230,18 +233,21 @@ def is_valid_change(raw: object) -> bool:
 class InsertColumns:
     """A page of plain inserts, read column by column (see `plain_insert_columns`).
 
-    Columns hold None where a change (or record) lacks the field.
+    Columns hold None where a change (or record) lacks the field. `texts` holds the stored JSON
+    of each record when the decoder already has it (`domain.bulk`); `datas` is then unused.
     """
 
-    __slots__ = ("actors", "data_columns", "datas", "event_ids", "ids", "tables")
+    __slots__ = ("actors", "data_columns", "datas", "event_ids", "ids", "tables", "texts")
 
-    def __init__(self, columns: dict[str, list[Any]], data_columns: dict[str, list[Any]]) -> None:
+    def __init__(self, columns: dict[str, list[Any]], data_columns: dict[str, list[Any]],
+                 texts: list[str] | None = None) -> None:
         self.tables: list[str] = columns["table"]
         self.ids: list[str] = columns["id"]
-        self.datas: list[dict[str, Any]] = columns["data"]
+        self.datas: list[dict[str, Any]] = columns.get("data", [])
         self.event_ids: list[str | None] = columns["eventId"]
         self.actors: list[Any] = columns["actor"]
         self.data_columns = data_columns
+        self.texts = texts
 
     def insert_times(self) -> list[str]:
         """`insert_time` of every record, column-wise when every record's stamp is one field."""
@@ -251,11 +257,11 @@ class InsertColumns:
             if kinds == {_NONE}:
                 continue  # no record has it
             if kinds == {str}:
-                times = list(map(canon_at, texts))
+                times = canon_many(texts)
                 if None not in times:
                     return times  # type: ignore[return-value]
             break  # a mix, or not instants: record by record
-        return list(map(insert_time, self.datas))
+        return list(map(stamp_of, self.data_columns["updatedAt"], self.data_columns["createdAt"]))
 
 
 _NONE: Final = type(None)
@@ -269,13 +275,18 @@ def _columns(rows: Sequence[dict[str, Any]], names: Iterable[str]) -> dict[str, 
     return {name: list(map(dict.get, rows, repeat(name))) for name in names}
 
 
-def _keys_ok(values: Sequence[str]) -> bool:
+def keys_ok(values: Sequence[str]) -> bool:
     """`_bad_key` for a whole column: non-empty printable strings of bounded length."""
     return (
         set(map(type, values)) == {str}
         and min(map(len, values)) > 0 and max(map(len, values)) <= MAX_ID_LENGTH
         and all(map(str.isprintable, values))
     )
+
+
+def data_columns(datas: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The record fields the bulk path reads (id and the three stamps), one list each."""
+    return _columns(datas, _RECORD)
 
 
 def plain_insert_columns(changes: list[Any]) -> InsertColumns | None:
@@ -293,9 +304,9 @@ def plain_insert_columns(changes: list[Any]) -> InsertColumns | None:
         if not all(map(PLAIN_INSERT_KEYS.issuperset, changes)):
             return None
         columns = _columns(changes, _ENVELOPE)
-        if set(columns["op"]) != {"insert"} or not _keys_ok(list(set(columns["table"]))):
+        if set(columns["op"]) != {"insert"} or not keys_ok(list(set(columns["table"]))):
             return None
-        if not _keys_ok(columns["id"]) or set(map(type, columns["data"])) != {dict}:
+        if not keys_ok(columns["id"]) or set(map(type, columns["data"])) != {dict}:
             return None
         if not all(set(map(type, columns[name])) <= _STR_OR_NONE for name in ("eventId", "spaceId", "origin")):
             return None
@@ -307,9 +318,9 @@ def plain_insert_columns(changes: list[Any]) -> InsertColumns | None:
         datas = columns["data"]
         if any(any(map(dict.__contains__, datas, repeat(name))) for name in INTERNAL_KEYS):
             return None
-        data_columns = _columns(datas, _RECORD)
-        if not all(map(eq, data_columns["id"], columns["id"])):
+        record = data_columns(datas)
+        if not all(map(eq, record["id"], columns["id"])):
             return None
     except TypeError:  # an unhashable value where a string belongs: not a plain insert
         return None
-    return InsertColumns(columns, data_columns)
+    return InsertColumns(columns, record)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any, Final
 
+from mana_desktop.domain.bulk import BulkInserts
 from mana_desktop.domain.changeset import ChangeSet
 from mana_desktop.domain.incoming import Incoming, parse_change
 from mana_desktop.domain.lww import Conflict as ConflictTuple
@@ -126,7 +127,8 @@ def apply_page(
     The page goes in one piece; if something in it cannot be stored, the page is rolled back
     to a savepoint and applied change by change, dropping (and journalling) only the culprits.
     """
-    changes = changes if isinstance(changes, list) else list(changes)
+    # A typed bulk page (`domain.bulk`) stays typed: it becomes dicts only if it must.
+    changes = changes if isinstance(changes, (list, BulkInserts)) else list(changes)
     conn.execute("SAVEPOINT apply_page")
     try:
         result = _apply(conn, app, changes, collection=collection, cursor=cursor, events=events)
@@ -149,7 +151,7 @@ def _resync(conn: sqlite3.Connection, events: EventMemory | None) -> None:
 def _one_by_one(
     conn: sqlite3.Connection,
     app: str,
-    changes: list[Any],
+    changes: list[Any] | BulkInserts,
     *,
     collection: str | None,
     cursor: str | None,
@@ -184,7 +186,7 @@ def _one_by_one(
 def _apply(
     conn: sqlite3.Connection,
     app: str,
-    changes: list[Any],
+    changes: list[Any] | BulkInserts,
     *,
     collection: str | None,
     cursor: str | None,

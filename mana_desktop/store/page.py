@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from itertools import chain, compress, repeat
-from operator import eq, is_not
+from operator import eq, is_, is_not
 from typing import Any, Final
 
+from mana_desktop.domain.bulk import BulkInserts, PlainInsert, insert_columns
 from mana_desktop.domain.fastjson import dumps as fast_dumps
 from mana_desktop.domain.fastjson import dumps_many
 from mana_desktop.domain.incoming import (
@@ -48,7 +49,7 @@ class Page:
         self.future: dict[Key, str] = {}  # records stamped far in the future -> that stamp
         # A whole page built at once keeps its columns; `fast` is made from them when asked.
         self._rows: list[Row] | None = None
-        self._columns: tuple[Sequence[str], Sequence[str], list[Any]] = ((), (), [])
+        self._columns: tuple[Sequence[str], Sequence[str], Sequence[Any]] = ((), (), [])
 
     @property
     def fast(self) -> dict[Key, tuple[Row, dict[str, Any]]]:
@@ -58,7 +59,7 @@ class Page:
             self._fast = dict(zip(keys, zip(self.fast_rows(), raws, strict=True), strict=True))
         return self._fast
 
-    def set_rows(self, tables: Sequence[str], ids: Sequence[str], rows: list[Row], raws: list[Any]) -> None:
+    def set_rows(self, tables: Sequence[str], ids: Sequence[str], rows: list[Row], raws: Sequence[Any]) -> None:
         self._fast, self._rows, self._columns = None, rows, (tables, ids, raws)
 
     def fast_rows(self) -> list[Row]:
@@ -81,26 +82,49 @@ class Page:
         self.slow_keys.add(key)
 
 
-def split_page(app: str, changes: list[Any], events: EventMemory | None) -> Page:
+def split_page(app: str, changes: list[Any] | BulkInserts, events: EventMemory | None) -> Page:
     """Validate, de-duplicate and sort one page into fast rows and general changes."""
     horizon = format_micro(utc_now() + FUTURE_HORIZON)
-    page = _whole_page(app, changes, events, horizon)
+    if isinstance(changes, BulkInserts):
+        page = _whole_page(app, _bulk_parts(changes.items), changes, events, horizon)
+        changes = changes.dicts() if page is None else changes
+    else:
+        page = _whole_page(app, _parts(changes), changes, events, horizon)
     return page if page is not None else _change_by_change(app, changes, events, horizon)
 
 
-def _whole_page(app: str, changes: list[Any], events: EventMemory | None, horizon: str) -> Page | None:
+def _parts(changes: list[Any]) -> list[_Part] | None:
+    """The columns of a page of change dicts, chunk by chunk; None unless all plain inserts."""
+    parts: list[_Part] = []
+    for start in range(0, len(changes), CHUNK):
+        columns = plain_insert_columns(changes[start : start + CHUNK])
+        if columns is None:
+            return None
+        parts.append(_Part(columns))
+    return parts
+
+
+def _bulk_parts(items: list[PlainInsert]) -> list[_Part] | None:
+    """The same for a typed page (`domain.bulk`): its envelopes were checked while parsing."""
+    parts: list[_Part] = []
+    for start in range(0, len(items), CHUNK):
+        columns = insert_columns(items[start : start + CHUNK])
+        if columns is None:
+            return None
+        parts.append(_Part(columns))
+    return parts
+
+
+def _whole_page(
+    app: str, parts: list[_Part] | None, changes: Sequence[Any], events: EventMemory | None,
+    horizon: str,
+) -> Page | None:
     """The page of a bulk sync, every change a plain insert of a distinct new record, built
     column by column (no Python code per change); None when any change needs a closer look.
 
     The result equals what `_change_by_change` makes of the same page (a property test holds
     the two together); nothing is changed (the event memory included) before it is certain.
     """
-    parts: list[_Part] = []
-    for start in range(0, len(changes), CHUNK):
-        part = _part(changes[start : start + CHUNK])
-        if part is None:
-            return None
-        parts.append(part)
     if not parts:
         return None
     tables, ids = _joined(p.tables for p in parts), _joined(p.ids for p in parts)
@@ -145,16 +169,11 @@ class _Part:
         self.times = columns.insert_times()
         # An actor's JSON is a function of the actor alone, so chunks can encode their own.
         self.metas = _insert_metas(self.times, columns.actors)
-        self.texts = dumps_many(columns.datas)
+        self.texts = columns.texts if columns.texts is not None else dumps_many(columns.datas)
         deleted = columns.data_columns["deletedAt"]
         self.deleted: list[str | None] | None = None
         if set(map(type, deleted)) != {type(None)}:
             self.deleted = [d if type(d) is str and d else None for d in deleted]
-
-
-def _part(chunk: list[Any]) -> _Part | None:
-    columns = plain_insert_columns(chunk)
-    return None if columns is None else _Part(columns)
 
 
 def _joined(columns: Iterable[Iterable[Any]]) -> list[Any]:
@@ -179,6 +198,8 @@ def _insert_metas(times: list[str], actors: list[Any]) -> list[str]:
 
 def _all_same_json(first: Any, actors: Sequence[Any]) -> bool:
     """`same_json(first, a)` for every actor, in C passes (see `domain.lww.same_json`)."""
+    if all(map(is_, actors, repeat(first))):  # one object (a typed bulk page shares it)
+        return True
     if first is None:
         return set(map(type, actors)) == {type(None)}
     if type(first) is not dict or set(map(type, actors)) != {dict}:

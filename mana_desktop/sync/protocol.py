@@ -19,6 +19,7 @@ from urllib.parse import quote
 import httpx
 
 from mana_desktop.domain import fastjson
+from mana_desktop.domain.bulk import decode_page as decode_bulk_page
 from mana_desktop.domain.timeutil import try_parse_instant, utc_now
 from mana_desktop.sync.backoff import parse_retry_after
 from mana_desktop.sync.clock import ClockSkew
@@ -50,9 +51,33 @@ class TokenSource(Protocol):
 class SyncPage:
     """One SyncResponse: changes as received, the cursor, and whether more pages follow."""
 
-    changes: list[dict[str, Any]]
+    changes: Sequence[dict[str, Any]]  # a `BulkInserts` for a page of plain inserts
     synced_until: str
     has_more: bool
+
+
+def decode_sync_page(content: bytes) -> SyncPage:
+    """A SyncResponse body as a page; RetryableError when it is not one.
+
+    A page made only of plain inserts (an initial sync) is decoded typed (`domain.bulk`) and
+    applied without a dict per change; any other body is parsed the general way.
+    """
+    bulk = decode_bulk_page(content)
+    if bulk is not None:
+        return SyncPage(bulk[0], bulk[1], bulk[2] is True)
+    try:
+        body = fastjson.loads(content)  # stdlib semantics, orjson speed
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise RetryableError("the server's answer is not JSON") from None
+    if not isinstance(body, dict):
+        raise RetryableError("the server's answer is not a SyncResponse")
+    changes = body.get("serverChanges")
+    if changes is None:
+        changes = []
+    synced = body.get("syncedUntil")
+    if not isinstance(changes, list) or not isinstance(synced, str):
+        raise RetryableError("the server's answer is not a SyncResponse")
+    return SyncPage(changes, synced, body.get("hasMore") is True)
 
 
 class SyncClient:
@@ -166,22 +191,13 @@ class SyncClient:
 
     def _page(self, response: httpx.Response) -> SyncPage:
         try:
-            body = fastjson.loads(response.content)  # stdlib semantics, orjson speed
-        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-            raise RetryableError("the server's answer is not JSON", status=response.status_code
-                                 ) from None
-        if not isinstance(body, dict):
-            raise RetryableError("the server's answer is not a SyncResponse")
-        changes = body.get("serverChanges")
-        if changes is None:
-            changes = []
-        synced = body.get("syncedUntil")
-        if not isinstance(changes, list) or not isinstance(synced, str):
-            raise RetryableError("the server's answer is not a SyncResponse")
-        has_more = body.get("hasMore") is True
-        if not has_more:
-            self._precise_sample(synced, response)
-        return SyncPage(changes, synced, has_more)
+            page = decode_sync_page(response.content)
+        except RetryableError as exc:
+            exc.status = response.status_code
+            raise
+        if not page.has_more:
+            self._precise_sample(page.synced_until, response)
+        return page
 
     def _date_sample(self, response: httpx.Response, sent: Any) -> None:
         date = response.headers.get("Date")

@@ -11,6 +11,7 @@ from email.utils import format_datetime
 
 import pytest
 
+from mana_desktop.domain.bulk import BulkInserts
 from mana_desktop.domain.timeutil import utc_now
 from mana_desktop.server.testing import RunningServer
 from mana_desktop.sync.backoff import Backoff, parse_retry_after
@@ -89,6 +90,8 @@ def test_push_then_pull_round_trip(reference_server: RunningServer) -> None:
             assert page.changes == []
             pulled = await b.pull("todo", "tasks", "1970-01-01T00:00:00.000Z")
             assert [c["id"] for c in pulled.changes] == ["t-1"]
+            # the server's page of inserts takes the typed bulk path (domain/bulk.py)
+            assert isinstance(pulled.changes, BulkInserts)
             assert pulled.has_more is False
             assert a.requests == 1 and b.requests == 1
             assert b.clock.estimate is not None and abs(b.clock.estimate) < 5
