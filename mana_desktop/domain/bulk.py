@@ -8,10 +8,12 @@ accepts it decodes to exactly the values the stdlib would (integers of any size,
 duplicate keys: the last wins); everything it refuses (another op, an unknown key, NaN, a lone
 surrogate, a byte order mark) returns None, and the caller parses the body the general way.
 
-The stored text is the general path's text for what the reference server and mana-sync write
+The stored text is the general path's text byte for byte for the reference server's bodies
 (compact JSON; UTF-8 and Go's `<>&` escapes are put in the stdlib's spelling, `_texts`). Other
-spellings (whitespace, `1.50`, `\\u00E9`, a repeated key) are stored as written: they read back
-as the same value, in the same key order. The checks the schema cannot express run column by
+spellings (whitespace, Go's `1e-07` or old Go's `\\u0008`, `1.50`, `\\u00E9`, a repeated key)
+are stored as written: they read back as the same value, in the same key order. Numbers that
+would not read back as stored (beyond a double, or longer than `int()` converts) send the body
+the general way (`_unsafe_numbers`). The checks the schema cannot express run column by
 column (`insert_columns`); a page failing them goes change by change, with the dicts of the
 general parse (`BulkInserts.dicts`).
 """
@@ -120,11 +122,30 @@ def decode_page(body: bytes) -> tuple[BulkInserts, str, Any] | None:
             body.decode()
         except UnicodeDecodeError:
             return None
+    if _unsafe_numbers(body):
+        return None
     try:
         response = _DECODER.decode(body)
     except (msgspec.MsgspecError, RecursionError):
         return None
     return BulkInserts(response.serverChanges or [], body), response.syncedUntil, response.hasMore
+
+
+# Numbers msgspec leaves unparsed in a Raw that the stdlib would not give back as stored: a
+# float beyond the double range (the stdlib reads infinity, which cannot be stored: the
+# general path drops the change) and an integer longer than `int()` converts (the stdlib
+# refuses the body). They are looked for in a copy of the body with every digit a 0, `+`
+# dropped, `E` as `e`, and each character that can end a number as `;`. A body with a number
+# whose exponent has three digits or more (`1e+300` too: cheaper than telling them apart) or
+# with 309 digits in a row anywhere (strings included) is parsed the general way.
+_NUMBER_MAP: Final = bytes.maketrans(b"123456789E,}] \t\n\r", b"000000000e;;;;;;;")
+_HUGE_EXPONENT: Final = re.compile(rb"e000(?<=[0.]e000)0*;")  # found by its literal first
+_LONG_DIGITS: Final = b"0" * 309
+
+
+def _unsafe_numbers(body: bytes) -> bool:
+    mapped = body.translate(_NUMBER_MAP, b"+")
+    return _LONG_DIGITS in mapped or _HUGE_EXPONENT.search(mapped) is not None
 
 
 _TABLE: Final = attrgetter("table")
@@ -204,5 +225,8 @@ def _actor(raw: msgspec.Raw) -> Any:
     """The actor of one change, None without one, UNSET when it is neither object nor null."""
     if raw == _ABSENT:
         return None
-    value = _VALUE.decode(raw)
+    try:
+        value = _VALUE.decode(raw)
+    except (msgspec.MsgspecError, RecursionError):  # a number beyond a double, deep nesting
+        return UNSET
     return value if value is None or type(value) is dict else UNSET

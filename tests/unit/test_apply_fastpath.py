@@ -303,3 +303,41 @@ def test_a_record_is_stored_as_written_and_reads_back_as_the_same_value() -> Non
     assert general_row[3] == '{"id":"r","a":2.5,"b":100.0,"c":0,"d":"\\u00e9/<","e":[1,2]}'
     assert typed_row[3] != general_row[3] and compact_json(json.loads(typed_row[3])) == general_row[3]
     assert typed_row[:3] == general_row[:3] and typed_row[4:] == general_row[4:]
+
+
+BIG = "1" * 4301  # more digits than int() converts: the stdlib refuses the body
+
+
+@pytest.mark.parametrize("number", ["1E400", "2e+308", "-1e400", "1" * 401 + ".0", "1e0400"])
+def test_a_float_beyond_a_double_is_dropped_on_both_paths(number: str) -> None:
+    body = ('{"serverChanges":[{"op":"insert","table":"tasks","id":"r","data":{"id":"r","x":' + number
+            + '}},{"op":"insert","table":"tasks","id":"s","data":{"id":"s"},"actor":{"n":' + number
+            + '}}],"syncedUntil":"2026-01-01T00:00:00.000Z"}').encode()
+    assert decode_bulk_page(body) is None  # msgspec would keep the number unparsed
+    with tempfile.TemporaryDirectory() as tmp:
+        typed = apply_bodies(Path(tmp) / "typed.db", [body], typed=True)
+        general = apply_bodies(Path(tmp) / "general.db", [body], typed=False)
+        assert typed == general and typed[0].dropped == 2
+        assert dump(Path(tmp) / "typed.db") == dump(Path(tmp) / "general.db")
+
+
+@pytest.mark.parametrize("where", ["data", "actor", "envelope"])
+def test_an_integer_longer_than_int_converts_refuses_the_body_on_both_paths(where: str) -> None:
+    data = '{"id":"r","n":' + BIG + "}" if where == "data" else '{"id":"r"}'
+    actor = ',"actor":{"n":-' + BIG + "}" if where == "actor" else ""
+    extra = ',"conflicts":[' + BIG + "]" if where == "envelope" else ""
+    body = ('{"serverChanges":[{"op":"insert","table":"tasks","id":"r","data":' + data + actor
+            + "}]" + extra + ',"syncedUntil":"2026-01-01T00:00:00.000Z"}').encode()
+    with pytest.raises(RetryableError):
+        decode_sync_page(body)
+    with pytest.raises(ValueError):
+        loads(body)
+
+
+def test_exponent_shapes_inside_strings_keep_the_typed_path() -> None:
+    ids = ["3f2e1234-4e12-4e99-8e00-0e1234567890", "e400", "x 1e400", "1e400"]
+    batch = [{"op": "insert", "table": "tasks", "id": f"r{i}", "data": {"id": f"r{i}", "ref": ref, "n": 1e30}}
+             for i, ref in enumerate(ids)]
+    body = response_body(batch, ascii_only=True, go=False)
+    decoded = decode_bulk_page(body)
+    assert decoded is not None and insert_columns(decoded[0].items) is not None
