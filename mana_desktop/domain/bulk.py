@@ -137,10 +137,11 @@ def decode_page(body: bytes) -> tuple[BulkInserts, str, Any] | None:
 # refuses the body). They are looked for in a copy of the body with every digit a 0, `+`
 # dropped, `E` as `e`, and each character that can end a number as `;`. A body with a number
 # whose exponent has three digits or more (`1e+300` too: cheaper than telling them apart) or
-# with 309 digits in a row anywhere (strings included) is parsed the general way.
+# with 200 digits in a row anywhere, strings included, is parsed the general way (an integer
+# part of 211 digits overflows with a two-digit exponent: `1` and 210 zeros, then `e99`).
 _NUMBER_MAP: Final = bytes.maketrans(b"123456789E,}] \t\n\r", b"000000000e;;;;;;;")
 _HUGE_EXPONENT: Final = re.compile(rb"e000(?<=[0.]e000)0*;")  # found by its literal first
-_LONG_DIGITS: Final = b"0" * 309
+_LONG_DIGITS: Final = b"0" * 200
 
 
 def _unsafe_numbers(body: bytes) -> bool:
