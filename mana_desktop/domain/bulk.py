@@ -29,7 +29,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from mana_desktop.domain import fastjson
-from mana_desktop.domain.fastjson import ascii_escaped
+from mana_desktop.domain.fastjson import ascii_escaped_many
 from mana_desktop.domain.incoming import MAX_ID_LENGTH, SUPPORTED_SCHEMA, InsertColumns
 
 _ABSENT: Final = msgspec.Raw(b"")  # no actor key (a decoded Raw is never empty)
@@ -186,7 +186,7 @@ def _texts(raws: list[msgspec.Raw]) -> list[str]:
     joined = b"\x00".join(raws)
     texts = joined.decode().split("\x00")
     if not joined.isascii() or b"\x7f" in joined:
-        texts = list(map(ascii_escaped, texts))
+        texts = ascii_escaped_many(texts)
     if b"\\u00" in joined:
         texts = list(map(_go_unescaped, texts))
     return texts

@@ -129,7 +129,7 @@ def dumps_many(values: Sequence[Any]) -> list[str]:
     page = b"".join(outs)
     texts = list(map(bytes.decode, outs))  # orjson writes UTF-8: decoding cannot fail
     if not page.isascii() or b"\x7f" in page:
-        texts = list(map(ascii_escaped, texts))
+        texts = ascii_escaped_many(texts)
     # Where orjson writes a float unlike the stdlib, its output shows it: `<digit>e-`,
     # `0.0000`, or `null` for NaN/Infinity. Without any of them every text is already right.
     if b"null" in page or b"0.0000" in page or _SMALL_EXPONENT.search(page):
@@ -144,11 +144,27 @@ def dumps_many(values: Sequence[Any]) -> list[str]:
 
 
 def ascii_escaped(text: str) -> str:
-    """orjson's text with the stdlib's ASCII escapes: non-ASCII and DEL occur only inside
-    strings, where the stdlib writes each UTF-16 unit as a lowercase `\\uXXXX`."""
+    """JSON text with the stdlib's ASCII escapes: non-ASCII and DEL occur only inside strings,
+    where the stdlib writes each UTF-16 unit as a lowercase `\\uXXXX`.
+
+    One C pass escapes every non-ASCII character (`\\xe4`, `\\u2013`). JSON text holds no lone
+    backslash (each starts an escape: `\\\\`, `\\"`, `\\n`, `\\u…`), so once its escaped
+    backslashes are set aside every `\\x` is one of ours and becomes the stdlib's `\\u00`. Text
+    with a character beyond the BMP (a surrogate pair each) goes through the codec handler.
+    """
     if text.isascii():
         return text.replace("\x7f", "\\u007f") if "\x7f" in text else text
+    if "\x01" not in text:  # \x01 stands in for the escaped backslashes (JSON has none raw)
+        raw = text.encode("ascii", "backslashreplace").replace(b"\\\\", b"\x01")
+        if b"\\U" not in raw:
+            raw = raw.replace(b"\\x", b"\\u00").replace(b"\x01", b"\\\\")
+            return raw.decode("ascii").replace("\x7f", "\\u007f")
     return text.encode("ascii", _ESCAPE_ERRORS).decode("ascii").replace("\x7f", "\\u007f")
+
+
+def ascii_escaped_many(texts: list[str]) -> list[str]:
+    """`[ascii_escaped(t) for t in texts]` in one pass: NUL never occurs raw in JSON text."""
+    return ascii_escaped("\x00".join(texts)).split("\x00")
 
 
 def _escape_run(error: UnicodeError) -> tuple[str, int]:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mana_desktop.domain.fastjson import dumps, loads
+from mana_desktop.domain.fastjson import ascii_escaped, ascii_escaped_many, dumps, loads
 from mana_desktop.domain.lww import compact_json
 from mana_desktop.store.replica import Replica
 
@@ -123,3 +123,22 @@ def test_bulk_apply_stores_the_stdlib_text(tmp_path: Path) -> None:
     conn.close()
     assert result.applied == 1
     assert stored == compact_json(json.loads(body)["serverChanges"][0]["data"])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(alphabet=st.characters(codec=None), max_size=8)
+    | st.sampled_from(["ä\\x41", "\\\\ä", '"ü"', "😀\\", "\x7f", "\u2028", "\ud800", "C:\\xyz", "ß\\U0001"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(values=st.lists(json_values, min_size=1, max_size=4))
+def test_ascii_escaped_gives_the_stdlib_escapes_of_json_text(values: list[object]) -> None:
+    """UTF-8 JSON text (what orjson and the servers write) gets exactly `json.dumps`' escapes."""
+    texts = [json.dumps(v, separators=(",", ":"), ensure_ascii=False) for v in values]
+    expected = [json.dumps(v, separators=(",", ":")) for v in values]
+    assert [ascii_escaped(t) for t in texts] == expected
+    assert ascii_escaped_many(texts) == expected
