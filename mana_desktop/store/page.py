@@ -3,18 +3,19 @@
 Plain inserts of records not seen earlier in the page become stored rows right here (one
 stamp for the whole record); everything else becomes an `Incoming` for the general LWW path.
 A page made only of such inserts (an initial sync) is built column by column, without Python
-code per change (`_whole_page`); any other page goes change by change.
+code per change (`_whole_page`), from change dicts or from a typed page (`domain.bulk`); any
+other page goes change by change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from itertools import chain, compress, repeat
 from operator import eq, is_, is_not
 from typing import Any, Final
 
-from mana_desktop.domain.bulk import BulkInserts, PlainInsert, insert_columns
+from mana_desktop.domain.bulk import BulkInserts, insert_columns
 from mana_desktop.domain.fastjson import dumps as fast_dumps
 from mana_desktop.domain.fastjson import dumps_many
 from mana_desktop.domain.incoming import (
@@ -86,29 +87,19 @@ def split_page(app: str, changes: list[Any] | BulkInserts, events: EventMemory |
     """Validate, de-duplicate and sort one page into fast rows and general changes."""
     horizon = format_micro(utc_now() + FUTURE_HORIZON)
     if isinstance(changes, BulkInserts):
-        page = _whole_page(app, _bulk_parts(changes.items), changes, events, horizon)
+        page = _whole_page(app, _parts(changes.items, insert_columns), changes, events, horizon)
         changes = changes.dicts() if page is None else changes
     else:
-        page = _whole_page(app, _parts(changes), changes, events, horizon)
+        page = _whole_page(app, _parts(changes, plain_insert_columns), changes, events, horizon)
     return page if page is not None else _change_by_change(app, changes, events, horizon)
 
 
-def _parts(changes: list[Any]) -> list[_Part] | None:
-    """The columns of a page of change dicts, chunk by chunk; None unless all plain inserts."""
+def _parts(changes: Sequence[Any], columns_of: Callable[[Any], InsertColumns | None]) -> list[_Part] | None:
+    """The columns of a page, chunk by chunk (`plain_insert_columns` for change dicts,
+    `bulk.insert_columns` for a typed page); None unless every change is a plain insert."""
     parts: list[_Part] = []
     for start in range(0, len(changes), CHUNK):
-        columns = plain_insert_columns(changes[start : start + CHUNK])
-        if columns is None:
-            return None
-        parts.append(_Part(columns))
-    return parts
-
-
-def _bulk_parts(items: list[PlainInsert]) -> list[_Part] | None:
-    """The same for a typed page (`domain.bulk`): its envelopes were checked while parsing."""
-    parts: list[_Part] = []
-    for start in range(0, len(items), CHUNK):
-        columns = insert_columns(items[start : start + CHUNK])
+        columns = columns_of(changes[start : start + CHUNK])
         if columns is None:
             return None
         parts.append(_Part(columns))

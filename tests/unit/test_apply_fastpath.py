@@ -158,7 +158,8 @@ def test_dumps_many_is_dumps_of_each(records: list[Any]) -> None:
 
 
 def whole_page(changes: list[Any], events: EventMemory | None, horizon: str) -> Any:
-    return page_module._whole_page("todo", page_module._parts(changes), changes, events, horizon)
+    parts = page_module._parts(changes, plain_insert_columns)
+    return page_module._whole_page("todo", parts, changes, events, horizon)
 
 
 def test_a_clean_bulk_page_takes_the_whole_page_path_and_a_bent_one_does_not() -> None:
