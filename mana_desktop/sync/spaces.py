@@ -14,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any, Literal, Protocol
 import httpx
 
 from mana_desktop.domain.spaces import Space, SpaceContext, parse_organizations
+from mana_desktop.store.atomic import write_atomic
 from mana_desktop.sync.ports import ProfileLike
 
 log = logging.getLogger(__name__)
@@ -298,15 +297,4 @@ def _write_cache(path: Path, context: SpaceContext) -> None:
         "spaces": [{"id": s.id, "name": s.name, "type": s.type, "role": s.role}
                    for s in context.spaces.values()],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".spaces-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, json.dumps(data, indent=2))

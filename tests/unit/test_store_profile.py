@@ -28,7 +28,7 @@ def test_save_and_load_round_trip_keeps_unknown_keys(profile: Profile) -> None:
     again = json.loads(profile.settings_path.read_text())
     assert again["from_the_future"] == [1] and again["tool_policies"] == {"create_task": "auto"}
     assert profile.load_settings().server_url == "http://x"
-    assert [p.name for p in profile.data_dir.iterdir() if p.name.startswith(".settings-")] == []
+    assert [p.name for p in profile.data_dir.iterdir() if p.name.endswith(".tmp")] == []  # no temp left
 
 
 @pytest.mark.parametrize(
