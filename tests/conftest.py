@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.sync",
     "tests.fixtures.workbench",
     "tests.fixtures.gui",
+    "tests.fixtures.keyring",
 ]

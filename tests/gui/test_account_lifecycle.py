@@ -22,7 +22,6 @@ from mana_desktop.gui.app import Opened, _close_layers, _open_layers
 from mana_desktop.gui.session import Session
 from mana_desktop.gui.settings_page import SettingsPage
 from mana_desktop.store.profile import Profile
-from mana_desktop.sync import vault as vault_module
 from mana_desktop.sync.account import AccountSession
 from mana_desktop.sync.credentials import Credentials
 from mana_desktop.sync.secrets import SecretStore
@@ -32,13 +31,6 @@ from tests.fixtures.keyring import MemoryKeyring
 
 WAIT = 20000
 ALICE = "alice@example.com"
-
-
-@pytest.fixture
-def keyring(monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
-    backend = MemoryKeyring()
-    monkeypatch.setattr(vault_module, "_system_keyring", lambda: backend)
-    return backend
 
 
 def signed_in_profile(server: Any, path: Path) -> Profile:

@@ -17,7 +17,6 @@ from mana_desktop.domain.crypto import decrypt_value, is_envelope
 from mana_desktop.server.testing import RunningServer
 from mana_desktop.server.vault import Vaults
 from mana_desktop.store.profile import Profile
-from mana_desktop.sync import vault as vault_module
 from mana_desktop.sync.account import AccountSession
 from mana_desktop.sync.credentials import Credentials
 from mana_desktop.sync.spaces import CACHE_FILE
@@ -31,13 +30,6 @@ ACTOR = {"kind": "user", "principalId": "local"}
 @pytest.fixture(autouse=True)
 def _file_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MANA_DESKTOP_KEYRING", "none")
-
-
-@pytest.fixture
-def keyring(monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
-    backend = MemoryKeyring()
-    monkeypatch.setattr(vault_module, "_system_keyring", lambda: backend)
-    return backend
 
 
 def signed_in(server: RunningServer, data_dir: Path) -> tuple[Profile, Credentials]:

@@ -43,13 +43,6 @@ def _file_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MANA_DESKTOP_KEYRING", "none")
 
 
-@pytest.fixture
-def keyring(monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
-    backend = MemoryKeyring()
-    monkeypatch.setattr(vault_module, "_system_keyring", lambda: backend)
-    return backend
-
-
 def login(server: RunningServer, data_dir: Path, email: str = ALICE,
           monkeypatch: pytest.MonkeyPatch | None = None) -> int:
     assert monkeypatch is not None
