@@ -50,6 +50,15 @@ def signed_in_and_unlocked(qtbot: Any, app: App, email: str) -> None:
                     and app.session.settings.account_email == email, timeout=WAIT)  # fmt: skip
 
 
+
+def alice_app(qtbot: Any, tmp_path: Path, server: Any, make_app: Any) -> tuple[Profile, Any]:
+    """A profile signed in as Alice (outside the app), and its app with the vault unlocked."""
+    profile = Profile(tmp_path / "p")
+    Credentials(profile).login(server.url, "alice@example.com", "alice-password")
+    app = make_app(profile)
+    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    return profile, app
+
 def test_sign_in_from_a_signed_out_start_builds_engine_cipher_and_unlocks(
     qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any
 ) -> None:
@@ -73,10 +82,7 @@ def test_sign_in_from_a_signed_out_start_builds_engine_cipher_and_unlocks(
 def test_sign_out_then_sign_in_again_rebuilds_the_account(
     qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    profile = Profile(tmp_path / "p")
-    Credentials(profile).login(reference_server.url, "alice@example.com", "alice-password")
-    app = make_app(profile)
-    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    profile, app = alice_app(qtbot, tmp_path, reference_server, make_app)
     first = app.session.vault
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(app.session.sig_account_changed, timeout=WAIT):
@@ -98,10 +104,7 @@ def test_sign_out_then_sign_in_again_rebuilds_the_account(
 def test_a_failed_sign_in_changes_nothing(
     qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any
 ) -> None:
-    profile = Profile(tmp_path / "p")
-    Credentials(profile).login(reference_server.url, "alice@example.com", "alice-password")
-    app = make_app(profile)
-    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    profile, app = alice_app(qtbot, tmp_path, reference_server, make_app)
     vault, engine = app.session.vault, app.session.engine
     app.window.sign_in_as(reference_server.url, "alice@example.com", "wrong password")
     qtbot.waitUntil(lambda: app.window.banner.kind == "error", timeout=WAIT)
@@ -159,10 +162,7 @@ def test_signing_in_as_another_account_over_its_data_is_refused_and_loses_nothin
 def test_a_new_account_server_address_rebuilds_the_account(
     qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any
 ) -> None:
-    profile = Profile(tmp_path / "p")
-    Credentials(profile).login(reference_server.url, "alice@example.com", "alice-password")
-    app = make_app(profile)
-    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    _profile, app = alice_app(qtbot, tmp_path, reference_server, make_app)
     first = app.session.vault
     page = app.window.page("settings")
     dead = "http://127.0.0.1:9"  # nothing listens: the new vault cannot be reached
@@ -219,10 +219,7 @@ def test_a_start_overtaken_by_a_sign_out_brings_nothing_back(tmp_path: Path, ref
 def test_two_rebuilds_in_a_row_close_each_account_they_replace(
     qtbot: Any, tmp_path: Path, reference_server: Any, make_app: Any
 ) -> None:
-    profile = Profile(tmp_path / "p")
-    Credentials(profile).login(reference_server.url, "alice@example.com", "alice-password")
-    app = make_app(profile)
-    signed_in_and_unlocked(qtbot, app, "alice@example.com")
+    _profile, app = alice_app(qtbot, tmp_path, reference_server, make_app)
     seen: list[Any] = []
     app.session.sig_account_changed.connect(lambda: seen.append((app.session.vault, app.session.engine)))
     app.window.rebuild_account()
