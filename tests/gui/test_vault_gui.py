@@ -6,7 +6,6 @@ Real parts: a replica file, the reference server on 127.0.0.1:0 with its vault, 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 
 from mana_desktop.domain.crypto import MasterKey, RecordCipher, encrypt_record
 from mana_desktop.domain.spaces import Space, SpaceContext
-from mana_desktop.gui.app import Opened, _close_layers, _open_layers
+from mana_desktop.gui.app import Opened
 from mana_desktop.gui.main_window import MainWindow
 from mana_desktop.gui.modules import BY_KEY
 from mana_desktop.gui.records_panel import RecordsPanel, record_rows
@@ -67,26 +66,10 @@ def test_records_show_plaintext_locks_and_shared_marks_never_ciphertext(tmp_path
         assert not any(r.title.startswith("enc:") for r in plain)
 
 
-@pytest.fixture
-def signed_in(tmp_path: Path, reference_server: Any, qtbot: Any) -> Iterator[tuple[Opened, Session, Profile]]:
-    profile = Profile(tmp_path / "profile")
-    Credentials(profile).login(reference_server.url, "alice@example.com", "alice-password")
-    opened = _open_layers(profile, profile.load_settings())
-    session = Session(opened.workbench, replica=opened.replica, engine=opened.engine, profile=profile,
-                      settings=profile.load_settings(), vault=opened.vault)  # fmt: skip
-    session.attach()
-    try:
-        yield opened, session, profile
-    finally:
-        session.close()
-        opened.engine = None  # never started
-        _close_layers(opened)
-
-
 def test_the_app_unlocks_on_the_worker_and_panels_decrypt_what_the_webapp_wrote(
-    qtbot: Any, signed_in: tuple[Opened, Session, Profile], reference_server: Any
+    qtbot: Any, signed_in: tuple[Opened, Session], reference_server: Any
 ) -> None:
-    opened, session, _profile = signed_in
+    opened, session = signed_in
     assert opened.vault is not None and opened.replica.cipher is opened.vault.cipher
     with qtbot.waitSignal(session.sig_vault_changed, timeout=15000) as unlocked:
         session.unlock_vault()
@@ -114,9 +97,10 @@ def test_the_app_unlocks_on_the_worker_and_panels_decrypt_what_the_webapp_wrote(
 
 
 def test_vault_error_banner_retries_and_sign_out_wipes_key_and_tokens(
-    qtbot: Any, signed_in: tuple[Opened, Session, Profile], monkeypatch: pytest.MonkeyPatch
+    qtbot: Any, signed_in: tuple[Opened, Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    opened, session, profile = signed_in
+    opened, session = signed_in
+    profile = session.profile
     win = MainWindow(session, settings_key="vault-test")
     qtbot.addWidget(win)
     win.show()
@@ -193,9 +177,9 @@ def test_lock_texts_are_translated(qapp: Any) -> None:
 
 
 def test_working_offline_does_not_fetch_the_key_until_back_online(
-    qtbot: Any, signed_in: tuple[Opened, Session, Profile]
+    qtbot: Any, signed_in: tuple[Opened, Session]
 ) -> None:
-    opened, session, _profile = signed_in
+    opened, session = signed_in
     assert opened.vault is not None
     calls: list[str] = []
     real_unlock = opened.vault.unlock
