@@ -20,13 +20,13 @@ from PySide6.QtWidgets import QMessageBox
 from mana_desktop.gui.account_layer import rebuild
 from mana_desktop.gui.app import Opened, _close_layers, _open_layers
 from mana_desktop.gui.session import Session
-from mana_desktop.gui.settings_page import SettingsPage
 from mana_desktop.store.profile import Profile
 from mana_desktop.sync.account import AccountSession
 from mana_desktop.sync.credentials import Credentials
 from mana_desktop.sync.secrets import SecretStore
 from mana_desktop.sync.spaces import CACHE_FILE, SpaceDirectory
 from mana_desktop.sync.vault import KeyringKeyCache, VaultClient
+from tests.fixtures.gui import unlocked_settings_page
 from tests.fixtures.keyring import MemoryKeyring
 
 WAIT = 20000
@@ -190,17 +190,6 @@ def test_a_failing_account_open_starts_no_engine(
         _close_layers(opened)
 
 
-def security_page(qtbot: Any, session: Session) -> Any:
-    with qtbot.waitSignal(session.sig_vault_changed, timeout=WAIT):
-        session.unlock_vault()
-    page = SettingsPage(session)
-    qtbot.addWidget(page)
-    page.show_tab("security")
-    page.show()
-    qtbot.waitUntil(lambda: page.security.zk_label.text() == "off" and not page.security.busy, timeout=WAIT)
-    return page.security
-
-
 def held(client: Any, name: str, release: threading.Event, entered: threading.Event) -> None:
     """Hold `client.name` (a real vault call) until `release`."""
     call = getattr(client, name)
@@ -216,7 +205,7 @@ def held(client: Any, name: str, release: threading.Event, entered: threading.Ev
 def test_security_drops_the_previous_accounts_status(qtbot: Any, signed_in: tuple[Opened, Session]) -> None:
     """#9: a status call started for one account answers after a switch: not shown."""
     opened, session = signed_in
-    section = security_page(qtbot, session)
+    section = unlocked_settings_page(qtbot, session).security
     entered, release = threading.Event(), threading.Event()
     held(opened.vault.vault, "info", release, entered)
     section.refresh()
@@ -233,7 +222,7 @@ def test_security_never_shows_a_recovery_code_for_the_next_account(
 ) -> None:
     """#9: a recovery code created for one account must not appear after a switch."""
     opened, session = signed_in
-    section = security_page(qtbot, session)
+    section = unlocked_settings_page(qtbot, session).security
     entered, release = threading.Event(), threading.Event()
     held(opened.vault.vault, "create_recovery_code", release, entered)
     section.create_code.click()

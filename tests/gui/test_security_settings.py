@@ -23,20 +23,9 @@ from mana_desktop.gui.session import Session
 from mana_desktop.gui.settings_page import SettingsPage
 from mana_desktop.store.profile import Profile
 from mana_desktop.sync.vault import VaultClient
+from tests.fixtures.gui import unlocked_settings_page
 
 WAIT = 15000
-
-
-def unlocked_page(qtbot: Any, session: Session) -> SettingsPage:
-    with qtbot.waitSignal(session.sig_vault_changed, timeout=WAIT):
-        session.unlock_vault()
-    page = SettingsPage(session)
-    qtbot.addWidget(page)
-    page.show_tab("security")
-    page.show()
-    qtbot.waitUntil(lambda: page.security.zk_label.text() == "off" and page.security.create_code.isEnabled(),
-                    timeout=WAIT)  # fmt: skip
-    return page
 
 
 def test_recovery_code_shown_once_and_zero_knowledge_round_trip(
@@ -45,7 +34,7 @@ def test_recovery_code_shown_once_and_zero_knowledge_round_trip(
     caplog.set_level(logging.DEBUG)
     opened, session = signed_in
     assert opened.vault is not None
-    section = unlocked_page(qtbot, session).security
+    section = unlocked_settings_page(qtbot, session).security
     key = opened.vault.vault.key.to_b64()
     assert section.code_label.text() == "none"
     section.create_code.click()
@@ -100,7 +89,7 @@ def test_recovery_code_shown_once_and_zero_knowledge_round_trip(
 
 def test_turning_off_needs_a_confirmation(qtbot: Any, signed_in: tuple[Opened, Session]) -> None:
     _opened, session = signed_in
-    section = unlocked_page(qtbot, session).security
+    section = unlocked_settings_page(qtbot, session).security
     calls: list[str] = []
     section.info = type("Info", (), {"zero_knowledge": True, "vault_exists": True})()
     section.update_buttons()
@@ -142,7 +131,7 @@ def test_vault_errors_are_shown_in_words(qtbot: Any, signed_in: tuple[Opened, Se
     from mana_desktop.sync.vault import VaultError
 
     _opened, session = signed_in
-    section = unlocked_page(qtbot, session).security
+    section = unlocked_settings_page(qtbot, session).security
     vault = section._vault()
 
     def refuse() -> str:
@@ -190,7 +179,7 @@ def test_security_screenshot(
 ) -> None:
     theme.apply_style(styled_app, dark=dark)
     _opened, session = signed_in
-    page = unlocked_page(qtbot, session)
+    page = unlocked_settings_page(qtbot, session)
     page.resize(900, 600)
     qtbot.waitUntil(lambda: page.security.create_code.isEnabled(), timeout=WAIT)
     image = page.grab().toImage()
@@ -224,7 +213,7 @@ def test_dark_palette_dims_disabled_buttons() -> None:
 
 def test_working_offline_makes_no_vault_requests(qtbot: Any, signed_in: tuple[Opened, Session]) -> None:
     _opened, session = signed_in
-    page = unlocked_page(qtbot, session)
+    page = unlocked_settings_page(qtbot, session)
     section = page.security
     calls: list[str] = []
     vault = section._vault()
